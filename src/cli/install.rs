@@ -1,0 +1,54 @@
+//! `amqdr install`: apply the Plan (or print it with --dry-run).
+
+use super::SettingsArgs;
+use crate::deploy::{self, PlanOptions};
+use crate::output::PlanFormat;
+use crate::plan::Scope;
+use anyhow::Result;
+use clap::Args;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+
+    /// Print the Plan instead of applying it (no cluster is contacted).
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Output format: with --dry-run the plan/YAML/JSON of the Plan; otherwise the run summary (plan = progress and a table).
+    #[arg(long, short = 'o', value_enum, default_value_t = PlanFormat::Plan)]
+    pub output: PlanFormat,
+
+    /// Print Secret values in --dry-run output instead of <redacted>.
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// Skip the MirrorMaker stage.
+    #[arg(long)]
+    pub no_mirror: bool,
+
+    /// Limit for each wait (e.g. 300s, 15m).
+    #[arg(long, value_parser = humantime_duration, default_value = "15m")]
+    pub timeout: Duration,
+
+    /// Take ownership of fields another field manager set (server-side apply conflicts).
+    #[arg(long)]
+    pub force_conflicts: bool,
+}
+
+pub fn humantime_duration(text: &str) -> Result<Duration, String> {
+    crate::duration::parse(text)
+}
+
+pub fn run(args: InstallArgs) -> Result<ExitCode> {
+    let sources = args.settings.sources()?;
+    let options = PlanOptions { scope: Scope::Install, no_mirror: args.no_mirror, format: args.output, show_secrets: args.show_secrets };
+    if args.dry_run {
+        print!("{}", deploy::render_plan(&sources, &options)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    deploy::not_yet("install against a cluster")
+}

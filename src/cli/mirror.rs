@@ -1,0 +1,75 @@
+//! `amqdr mirror ...`: deploy the MirrorMaker, or print its configuration for a MirrorMaker
+//! running outside Kubernetes.
+
+use super::SettingsArgs;
+use crate::deploy::{self, PlanOptions};
+use crate::output::PlanFormat;
+use crate::plan::Scope;
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, Subcommand)]
+pub enum MirrorCommand {
+    /// Deploy MirrorMaker (legacy: KafkaMirrorMaker, current: KafkaMirrorMaker2) in the DR site.
+    Deploy(DeployArgs),
+    /// Print the mirror's client/connector settings as Java properties (MirrorMaker 2 dedicated
+    /// mode, or MirrorMaker 1 consumer/producer), the same settings amqdr deploys.
+    Properties(PropertiesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+
+    /// Source (production) bootstrap address; discovered from site a when absent.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub source_bootstrap: Option<String>,
+
+    /// Print the mirror's steps instead of applying them.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[arg(long, short = 'o', value_enum, default_value_t = PlanFormat::Plan)]
+    pub output: PlanFormat,
+
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    #[arg(long, value_parser = super::install::humantime_duration, default_value = "10m")]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct PropertiesArgs {
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+
+    /// Which file: mm2 (dedicated MirrorMaker 2), mm1-consumer or mm1-producer.
+    #[arg(long, value_enum, default_value_t = deploy::PropertiesKind::Mm2)]
+    pub kind: deploy::PropertiesKind,
+}
+
+pub fn run(cmd: MirrorCommand) -> Result<ExitCode> {
+    match cmd {
+        MirrorCommand::Deploy(args) => {
+            let mut sources = args.settings.sources()?;
+            if let Some(b) = &args.source_bootstrap {
+                sources.flag("--source-bootstrap", "mirror.sourceBootstrap", b.clone());
+            }
+            let options = PlanOptions { scope: Scope::MirrorOnly, no_mirror: false, format: args.output, show_secrets: args.show_secrets };
+            if args.dry_run {
+                print!("{}", deploy::render_plan(&sources, &options)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            deploy::not_yet("mirror deploy against a cluster")
+        }
+        MirrorCommand::Properties(args) => {
+            let sources = args.settings.sources()?;
+            print!("{}", deploy::mirror_properties(&sources, args.kind)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

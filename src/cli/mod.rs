@@ -1,0 +1,77 @@
+//! The clap command tree. Each subcommand module owns its arguments and turns them into the
+//! options of a logic module that knows nothing of clap.
+
+mod install;
+mod mirror;
+mod render;
+mod settings_args;
+mod uninstall;
+mod verify;
+
+pub use settings_args::SettingsArgs;
+
+use anyhow::Result;
+use clap::{CommandFactory, Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "amqdr",
+    version,
+    about = "Two-site Apache Kafka disaster recovery on Kubernetes/OpenShift with Strimzi (AMQ Streams)",
+    long_about = "amqdr builds a production site (a) and a DR site (b), each with its own Strimzi operator and Kafka \
+cluster sharing one cluster CA, mirrors production to DR one way, and verifies both sites over \
+SASL_SSL/SCRAM-SHA-512.\n\nExit codes: 0 success, 1 failure, 2 invalid input (nothing changed), \
+3 a verification found a problem, 4 a wait timed out."
+)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug).
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply the Plan to the site(s): CRDs, ClusterRoles, operators, Kafka clusters, users, topics, mirror.
+    Install(install::InstallArgs),
+    /// Print the Plan or its manifests without touching any cluster.
+    Render(render::RenderArgs),
+    /// Remove what amqdr installed, in reverse order (keeps CRDs and volumes unless --purge).
+    Uninstall(uninstall::UninstallArgs),
+    /// Show the state of every object of the Plan in the cluster(s).
+    Status(uninstall::StatusArgs),
+    /// MirrorMaker from production (a) to DR (b).
+    #[command(subcommand)]
+    Mirror(mirror::MirrorCommand),
+    /// Check the sites with real Kafka clients: produce/consume, mirror, perf, lag, latency.
+    Verify(verify::VerifyArgs),
+    /// Print shell completions.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Install(args) => install::run(args),
+        Command::Render(args) => render::run(args),
+        Command::Uninstall(args) => uninstall::run(args),
+        Command::Status(args) => uninstall::run_status(args),
+        Command::Mirror(cmd) => mirror::run(cmd),
+        Command::Verify(args) => verify::run(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "amqdr", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! `amqdr render`: the Plan, its manifests, or the effective settings, offline.
+
+use super::SettingsArgs;
+use crate::deploy::{self, PlanOptions};
+use crate::output::PlanFormat;
+use crate::plan::Scope;
+use anyhow::Result;
+use clap::Args;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+
+    /// Output: the step list, every manifest as YAML, or JSON.
+    #[arg(long, short = 'o', value_enum, default_value_t = PlanFormat::Plan)]
+    pub output: PlanFormat,
+
+    /// Print Secret values instead of <redacted> (certificates are always shown).
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// Print the effective settings (every key, with defaults filled in) as YAML and exit.
+    #[arg(long)]
+    pub print_config: bool,
+
+    /// Leave out the MirrorMaker stage.
+    #[arg(long)]
+    pub no_mirror: bool,
+}
+
+pub fn run(args: RenderArgs) -> Result<ExitCode> {
+    let sources = args.settings.sources()?;
+    if args.print_config {
+        print!("{}", deploy::effective_config_yaml(&sources)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let text = deploy::render_plan(
+        &sources,
+        &PlanOptions { scope: Scope::Install, no_mirror: args.no_mirror, format: args.output, show_secrets: args.show_secrets },
+    )?;
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,16 @@
+//! amqdr: two-site Apache Kafka disaster recovery on Kubernetes/OpenShift with Strimzi.
+
+pub mod assets;
+pub mod certs;
+pub mod cli;
+pub mod deploy;
+pub mod duration;
+pub mod error;
+pub mod material;
+pub mod mirror;
+pub mod output;
+pub mod plan;
+pub mod profile;
+pub mod render;
+pub mod settings;
+pub mod logging;

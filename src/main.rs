@@ -1,0 +1,14 @@
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = amqdr::cli::Cli::parse();
+    amqdr::logging::init(cli.verbose);
+    match amqdr::cli::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {}", amqdr::error::report(&err));
+            ExitCode::from(amqdr::error::exit_code(&err))
+        }
+    }
+}

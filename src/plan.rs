@@ -1,0 +1,248 @@
+//! The one ordered Plan of a deployment. `render`, `install --dry-run`, `install`, `uninstall`
+//! (reversed), progress output and the JSON report all walk it.
+//!
+//! A Plan is a list of stages run one after another; a stage has one lane per cluster or site,
+//! and lanes of a stage run concurrently (the two sites proceed in parallel). Steps within a
+//! lane run in order.
+
+use crate::material::Material;
+use crate::render::{self, Manifest, SiteContext};
+use crate::settings::{Settings, SiteId};
+use anyhow::Result;
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub stages: Vec<Stage>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Stage {
+    pub name: &'static str,
+    pub lanes: Vec<Lane>,
+}
+
+/// Steps run in order against one site's cluster.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lane {
+    pub site: SiteId,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    /// Short phase name shown in listings (`crds`, `operator`, `kafka`, ...).
+    pub phase: &'static str,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Action {
+    /// Server-side apply of one object.
+    Apply { object: Manifest },
+    /// Wait until the object satisfies the condition.
+    Wait { target: ObjectRef, condition: Condition },
+    /// `spec.paused=false` on a Deployment, as `oc rollout resume` does.
+    ResumeRollout { target: ObjectRef },
+    /// Read the external bootstrap address of a site's Kafka from its status (or Route), and
+    /// substitute it for [`render::DISCOVERED_SOURCE_BOOTSTRAP`] in later objects.
+    DiscoverBootstrap { site: SiteId, kafka: ObjectRef },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObjectRef {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ObjectRef {
+    pub fn of(m: &Manifest) -> Self {
+        ObjectRef {
+            api_version: m.api_version().into(),
+            kind: m.kind().into(),
+            namespace: m.namespace().map(str::to_string),
+            name: m.name().into(),
+        }
+    }
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{}/{} in {ns}", self.kind, self.name),
+            None => write!(f, "{}/{}", self.kind, self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Condition {
+    /// CustomResourceDefinition condition Established=True.
+    Established,
+    /// Deployment Available=True, rolled out at the current generation.
+    Available,
+    /// Strimzi resource Ready=True with `status.observedGeneration == metadata.generation`.
+    Ready,
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Condition::Established => "Established",
+            Condition::Available => "Available",
+            Condition::Ready => "Ready",
+        })
+    }
+}
+
+/// What to include in a Plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything: cluster-wide objects, both sites, then the mirror (unless disabled).
+    Install,
+    /// Only the mirror in the DR site (`amqdr mirror deploy`).
+    MirrorOnly,
+}
+
+fn apply(phase: &'static str, objects: Vec<Manifest>) -> impl Iterator<Item = Step> {
+    objects.into_iter().map(move |object| Step { phase, action: Action::Apply { object } })
+}
+
+fn wait(phase: &'static str, object: &Manifest, condition: Condition) -> Step {
+    Step { phase, action: Action::Wait { target: ObjectRef::of(object), condition } }
+}
+
+fn find<'a>(objects: &'a [Manifest], kind: &str) -> &'a Manifest {
+    objects.iter().find(|o| o.kind() == kind).unwrap_or_else(|| panic!("template rendered no {kind}"))
+}
+
+impl Plan {
+    pub fn build(settings: &Settings, material: &Material, scope: Scope) -> Result<Plan> {
+        let mut stages = Vec::new();
+        if scope == Scope::Install {
+            stages.push(cluster_wide_stage(settings)?);
+            let lanes = SiteId::ALL.iter().map(|&site| site_lane(settings, material, site)).collect::<Result<Vec<_>>>()?;
+            stages.push(Stage { name: "sites", lanes });
+        }
+        if settings.mirror.enabled || scope == Scope::MirrorOnly {
+            stages.push(mirror_stage(settings, material)?);
+        }
+        Ok(Plan { stages })
+    }
+
+    /// Every step in execution order, lanes of a stage one after another.
+    pub fn steps(&self) -> impl Iterator<Item = (&Stage, &Lane, &Step)> {
+        self.stages.iter().flat_map(|stage| stage.lanes.iter().flat_map(move |lane| lane.steps.iter().map(move |s| (stage, lane, s))))
+    }
+
+    /// Every object applied, in apply order.
+    pub fn objects(&self) -> impl Iterator<Item = &Manifest> {
+        self.steps().filter_map(|(_, _, s)| match &s.action {
+            Action::Apply { object } => Some(object),
+            _ => None,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.steps().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn cluster_wide_stage(settings: &Settings) -> Result<Stage> {
+    // CRDs and ClusterRoles are cluster-scoped: once per Kubernetes cluster.
+    let clusters: Vec<SiteId> = if settings.one_cluster() { vec![SiteId::A] } else { SiteId::ALL.to_vec() };
+    let mut lanes = Vec::new();
+    for site in clusters {
+        let crds = render::crds(settings.profile)?;
+        let mut steps: Vec<Step> = apply("crds", crds.clone()).collect();
+        steps.extend(crds.iter().map(|c| wait("crds", c, Condition::Established)));
+        steps.extend(apply("clusterroles", render::cluster_roles(settings.profile)?));
+        lanes.push(Lane { site, steps });
+    }
+    Ok(Stage { name: "cluster-wide", lanes })
+}
+
+fn site_lane(settings: &Settings, material: &Material, site: SiteId) -> Result<Lane> {
+    let ctx = SiteContext::new(settings, material, site);
+    let t = |name: &str| render::site_template(name, &ctx, settings, site);
+    let mut steps = Vec::new();
+    steps.extend(apply("namespaces", t("namespaces")?));
+
+    let mut operator = t("operator-serviceaccount")?;
+    if material.pull_secret.is_some() {
+        // Strimzi's own pods pull with the same secret, named in STRIMZI_IMAGE_PULL_SECRETS.
+        let mut secrets = Vec::new();
+        let st = settings.site(site);
+        for ns in [&st.operator_namespace, &st.kafka_namespace] {
+            let mut s = t("pull-secret")?;
+            for o in &mut s {
+                o.0["metadata"]["namespace"] = serde_json::json!(ns);
+            }
+            if !secrets.iter().any(|x: &Manifest| x.namespace() == Some(ns.as_str())) {
+                secrets.extend(s);
+            }
+        }
+        operator.extend(secrets);
+    }
+    operator.extend(t("operator-configmap")?);
+    let deployment = t("operator-deployment")?;
+    let deployment_obj = find(&deployment, "Deployment").clone();
+    operator.extend(deployment);
+    steps.extend(apply("operator", operator));
+    // Paused until the operator may act in its namespaces, then resumed and awaited.
+    steps.extend(apply("rbac", t("operator-rbac")?));
+    steps.push(Step { phase: "resume", action: Action::ResumeRollout { target: ObjectRef::of(&deployment_obj) } });
+    steps.push(wait("operator", &deployment_obj, Condition::Available));
+
+    steps.extend(apply("cluster-ca", t("cluster-ca")?));
+    let kafka = t("kafka")?;
+    let kafka_obj = find(&kafka, "Kafka").clone();
+    steps.extend(apply("kafka", kafka));
+    steps.push(wait("kafka", &kafka_obj, Condition::Ready));
+
+    let user = t("user")?;
+    let user_obj = find(&user, "KafkaUser").clone();
+    steps.extend(apply("user", user));
+    let topic = t("topic")?;
+    let topic_obj = find(&topic, "KafkaTopic").clone();
+    steps.extend(apply("topic", topic));
+    steps.push(wait("user", &user_obj, Condition::Ready));
+    steps.push(wait("topic", &topic_obj, Condition::Ready));
+    Ok(Lane { site, steps })
+}
+
+fn mirror_stage(settings: &Settings, material: &Material) -> Result<Stage> {
+    let site = SiteId::B;
+    let ctx = SiteContext::new(settings, material, site);
+    let mut steps = Vec::new();
+    if settings.mirror.source_bootstrap.is_none() {
+        let a = settings.site(SiteId::A);
+        steps.push(Step {
+            phase: "mirror",
+            action: Action::DiscoverBootstrap {
+                site: SiteId::A,
+                kafka: ObjectRef {
+                    api_version: settings.profile.api_version().into(),
+                    kind: "Kafka".into(),
+                    namespace: Some(a.kafka_namespace.clone()),
+                    name: a.cluster_name.clone(),
+                },
+            },
+        });
+    }
+    steps.extend(apply("mirror", render::site_template("mirror-secrets", &ctx, settings, site)?));
+    let mirror = render::site_template("mirror", &ctx, settings, site)?;
+    let mirror_obj = find(&mirror, settings.mirror_kind().as_str()).clone();
+    steps.extend(apply("mirror", mirror));
+    steps.push(wait("mirror", &mirror_obj, Condition::Ready));
+    Ok(Stage { name: "mirror", lanes: vec![Lane { site, steps }] })
+}

@@ -1,0 +1,616 @@
+//! Rendering: embedded minijinja templates (strict undefined) and bundled Strimzi YAML into
+//! Kubernetes objects, before any API call. Also the object type [`Manifest`] and secret redaction.
+
+use crate::assets;
+use crate::material::Material;
+use crate::mirror;
+use crate::profile::{ListenerType, Profile};
+use crate::settings::{Resources, Settings, SiteId, StorageKind};
+use anyhow::{anyhow, Context, Result};
+use base64::Engine;
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use std::sync::OnceLock;
+
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+pub const MANAGED_BY: &str = "amqdr";
+pub const SITE_LABEL: &str = "amqdr.io/site";
+pub const PROFILE_LABEL: &str = "amqdr.io/profile";
+pub const REDACTED: &str = "<redacted>";
+
+/// Placeholder for a value only known at run time (the source bootstrap address, discovered
+/// from site a once its Kafka is ready). `install` substitutes it; dry-run output shows it.
+pub const DISCOVERED_SOURCE_BOOTSTRAP: &str = "<discovered: site a external bootstrap>";
+
+/// One Kubernetes object as JSON, in apply order within its step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Manifest(pub Value);
+
+impl Manifest {
+    fn str_at(&self, pointer: &str) -> &str {
+        self.0.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+    }
+    pub fn api_version(&self) -> &str {
+        self.str_at("/apiVersion")
+    }
+    pub fn kind(&self) -> &str {
+        self.str_at("/kind")
+    }
+    pub fn name(&self) -> &str {
+        self.str_at("/metadata/name")
+    }
+    pub fn namespace(&self) -> Option<&str> {
+        self.0.pointer("/metadata/namespace").and_then(Value::as_str)
+    }
+    /// `Kind/name` or `Kind/name in namespace`, for messages.
+    pub fn describe(&self) -> String {
+        match self.namespace() {
+            Some(ns) => format!("{}/{} in {ns}", self.kind(), self.name()),
+            None => format!("{}/{}", self.kind(), self.name()),
+        }
+    }
+
+    pub fn is_secret(&self) -> bool {
+        self.kind() == "Secret" && self.api_version() == "v1"
+    }
+
+    /// A copy with Secret values replaced, except public certificates (`*.crt`).
+    pub fn redacted(&self) -> Manifest {
+        let mut copy = self.clone();
+        if copy.is_secret() {
+            for field in ["data", "stringData"] {
+                if let Some(Value::Object(map)) = copy.0.get_mut(field) {
+                    for (key, value) in map.iter_mut() {
+                        if !key.ends_with(".crt") {
+                            *value = Value::String(REDACTED.into());
+                        }
+                    }
+                }
+            }
+        }
+        copy
+    }
+
+    pub fn set_label(&mut self, key: &str, value: &str) {
+        let meta = self.0.as_object_mut().and_then(|o| {
+            o.entry("metadata").or_insert_with(|| json!({})).as_object_mut()
+        });
+        if let Some(meta) = meta {
+            let labels = meta.entry("labels").or_insert_with(|| json!({}));
+            if let Some(labels) = labels.as_object_mut() {
+                labels.insert(key.to_string(), Value::String(value.to_string()));
+            }
+        }
+    }
+
+    /// Replace every string equal to `placeholder` (deferred values) with `value`.
+    pub fn substitute(&mut self, placeholder: &str, value: &str) -> bool {
+        fn walk(v: &mut Value, placeholder: &str, value: &str) -> bool {
+            match v {
+                Value::String(s) if s == placeholder => {
+                    *s = value.to_string();
+                    true
+                }
+                Value::Array(a) => a.iter_mut().fold(false, |acc, x| walk(x, placeholder, value) | acc),
+                Value::Object(o) => o.values_mut().fold(false, |acc, x| walk(x, placeholder, value) | acc),
+                _ => false,
+            }
+        }
+        walk(&mut self.0, placeholder, value)
+    }
+
+    pub fn contains_string(&self, needle: &str) -> bool {
+        fn walk(v: &Value, needle: &str) -> bool {
+            match v {
+                Value::String(s) => s == needle,
+                Value::Array(a) => a.iter().any(|x| walk(x, needle)),
+                Value::Object(o) => o.values().any(|x| walk(x, needle)),
+                _ => false,
+            }
+        }
+        walk(&self.0, needle)
+    }
+}
+
+/// Parse a multi-document YAML text into objects, skipping empty documents.
+pub fn parse_documents(text: &str, origin: &str) -> Result<Vec<Manifest>> {
+    let docs: Vec<Value> = serde_saphyr::from_multiple(text).with_context(|| format!("{origin} is not valid YAML"))?;
+    docs.into_iter()
+        .filter(|d| !d.is_null())
+        .map(|d| {
+            if d.get("kind").and_then(Value::as_str).is_none() || d.get("apiVersion").and_then(Value::as_str).is_none() {
+                Err(anyhow!("{origin}: a document lacks kind or apiVersion"))
+            } else {
+                Ok(Manifest(d))
+            }
+        })
+        .collect()
+}
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // Templates produce YAML; values that need quoting go through `tojson`.
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        env.set_loader(|name| Ok(assets::template(name).map(str::to_string)));
+        env
+    })
+}
+
+/// Render an embedded template with `ctx` into objects.
+pub fn render_template(name: &str, ctx: &impl Serialize) -> Result<Vec<Manifest>> {
+    let env = environment();
+    let template = env.get_template(name).with_context(|| format!("loading template {name}"))?;
+    let text = template.render(minijinja::Value::from(minijinja::value::Serde(ctx))).with_context(|| format!("rendering template {name}"))?;
+    parse_documents(&text, &format!("template {name}"))
+}
+
+/// Strimzi's CRDs of the profile, in upstream order.
+pub fn crds(profile: Profile) -> Result<Vec<Manifest>> {
+    bundled(assets::crds(profile))
+}
+
+/// Strimzi's ClusterRoles of the profile, in upstream order.
+pub fn cluster_roles(profile: Profile) -> Result<Vec<Manifest>> {
+    bundled(assets::cluster_roles(profile))
+}
+
+fn bundled(files: Vec<assets::Asset>) -> Result<Vec<Manifest>> {
+    let mut out = Vec::new();
+    for f in files {
+        let mut docs = parse_documents(f.text, &f.path)?;
+        for d in &mut docs {
+            d.set_label(MANAGED_BY_LABEL, MANAGED_BY);
+        }
+        out.extend(docs);
+    }
+    Ok(out)
+}
+
+fn b64(bytes: impl AsRef<[u8]>) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Client properties as a JSON object, numbers kept as numbers.
+fn pairs_json(pairs: impl IntoIterator<Item = (String, String)>) -> Value {
+    Value::Object(
+        pairs
+            .into_iter()
+            .map(|(k, v)| {
+                let value = v.parse::<i64>().map(Value::from).unwrap_or(Value::String(v));
+                (k, value)
+            })
+            .collect(),
+    )
+}
+
+/// A resources block without unset values.
+fn resources_json(r: &Resources) -> Value {
+    let mut out = Map::new();
+    for (key, amounts) in [("requests", &r.requests), ("limits", &r.limits)] {
+        let mut m = Map::new();
+        if let Some(cpu) = &amounts.cpu {
+            m.insert("cpu".into(), json!(cpu));
+        }
+        if let Some(mem) = &amounts.memory {
+            m.insert("memory".into(), json!(mem));
+        }
+        if !m.is_empty() {
+            out.insert(key.into(), Value::Object(m));
+        }
+    }
+    Value::Object(out)
+}
+
+#[derive(Serialize)]
+pub struct SiteContext {
+    pub site: SiteCtx,
+    pub profile: ProfileCtx,
+    pub operator: OperatorCtx,
+    pub kafka: KafkaCtx,
+    pub topic: TopicCtx,
+    pub user: UserCtx,
+    pub secrets: SecretsCtx,
+    pub mirror: MirrorCtx,
+}
+
+#[derive(Serialize)]
+pub struct SiteCtx {
+    pub id: String,
+    pub role: String,
+    pub operator_namespace: String,
+    pub kafka_namespace: String,
+    pub cluster_name: String,
+}
+
+#[derive(Serialize)]
+pub struct ProfileCtx {
+    pub name: String,
+    pub api_version: String,
+    pub strimzi_version: String,
+    pub default_kafka_version: String,
+    pub kafka_versions: Vec<String>,
+    pub kafka_image_env: Vec<String>,
+    pub bridge_version: String,
+}
+
+#[derive(Serialize)]
+pub struct OperatorCtx {
+    pub service_account: String,
+    pub image: String,
+    pub pull_secret_name: String,
+    pub pull_secret_b64: Option<String>,
+    pub resources: Value,
+}
+
+#[derive(Serialize)]
+pub struct KafkaCtx {
+    pub version: String,
+    pub brokers: u32,
+    pub zookeeper: u32,
+    pub controllers: u32,
+    pub listeners: Value,
+    pub config: Value,
+    /// Broker (and node pool) storage: JBOD with one volume, or ephemeral.
+    pub broker_storage: Value,
+    /// A single volume (ZooKeeper storage).
+    pub volume: Value,
+    pub resources: KafkaResourcesCtx,
+    pub message_max_bytes: u64,
+    pub retention_bytes: Option<u64>,
+}
+
+#[derive(Serialize)]
+pub struct KafkaResourcesCtx {
+    pub broker: Value,
+    pub zookeeper: Value,
+    pub controller: Value,
+    pub entity_operator: Value,
+}
+
+#[derive(Serialize)]
+pub struct TopicCtx {
+    pub name: String,
+    pub resource_name: String,
+    pub partitions: u32,
+    pub replicas: u32,
+    pub min_insync_replicas: u32,
+}
+
+#[derive(Serialize)]
+pub struct UserCtx {
+    pub name: String,
+    pub password_secret: String,
+}
+
+#[derive(Serialize)]
+pub struct SecretsCtx {
+    pub ca_cert_b64: String,
+    pub ca_key_b64: String,
+    pub password_b64: String,
+}
+
+#[derive(Serialize)]
+pub struct MirrorCtx {
+    pub name: String,
+    pub replicas: u32,
+    pub group_id: String,
+    pub include: String,
+    pub groups_pattern: String,
+    pub max_request_size: u64,
+    pub tasks_max: u32,
+    pub resources: Value,
+    pub source: MirrorSideCtx,
+    pub target: MirrorSideCtx,
+    pub connect_config: Value,
+    pub source_connector_config: Value,
+    pub checkpoint_connector_config: Value,
+    /// MirrorMaker 1 client settings; `group.id` is a field of its own in the resource.
+    pub mm1_consumer_config: Value,
+    pub mm1_producer_config: Value,
+}
+
+#[derive(Serialize)]
+pub struct MirrorSideCtx {
+    pub alias: String,
+    pub bootstrap: String,
+    pub secret_name: String,
+    pub ca_cert_b64: String,
+    pub password_b64: String,
+}
+
+/// The name of the Secret holding the user's SCRAM password (input to the KafkaUser).
+pub fn user_password_secret(settings: &Settings) -> String {
+    format!("{}-password", settings.user.name)
+}
+
+/// A KafkaTopic's metadata.name must be RFC 1123; Kafka topic names allow more.
+pub fn topic_resource_name(topic: &str) -> String {
+    let lowered: String = topic
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    let trimmed = lowered.trim_matches('-');
+    if trimmed == topic {
+        topic.to_string()
+    } else {
+        // Keep names distinct when sanitising folds different topics together.
+        let hash = topic.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+        format!("{}-{:08x}", &trimmed[..trimmed.len().min(50)], hash)
+    }
+}
+
+/// Bootstrap of the DR cluster's internal TLS listener, as the mirror in site b reaches it.
+pub fn internal_bootstrap(cluster: &str) -> String {
+    format!("{cluster}-kafka-bootstrap:9093")
+}
+
+fn listeners(settings: &Settings) -> Value {
+    let l = &settings.kafka.listener;
+    let mut external = json!({
+        "name": "external",
+        "port": 9094,
+        "type": l.kind.as_str(),
+        "tls": true,
+        "authentication": {"type": "scram-sha-512"},
+    });
+    let mut configuration = Map::new();
+    if let Some(host) = &l.bootstrap_host {
+        configuration.insert("bootstrap".into(), json!({"host": host}));
+    }
+    if l.kind == ListenerType::Tlsroute {
+        if let Some(t) = &l.broker_host_template {
+            configuration.insert("hostTemplate".into(), json!(t));
+        }
+        if let Some(g) = &l.gateway {
+            let mut parent = Map::new();
+            parent.insert("name".into(), json!(g.name));
+            if let Some(ns) = &g.namespace {
+                parent.insert("namespace".into(), json!(ns));
+            }
+            if let Some(sec) = &g.section_name {
+                parent.insert("sectionName".into(), json!(sec));
+            }
+            configuration.insert("parentRefs".into(), json!([Value::Object(parent)]));
+        }
+    }
+    if !configuration.is_empty() {
+        external["configuration"] = Value::Object(configuration);
+    }
+    json!([
+        {"name": "tls", "port": 9093, "type": "internal", "tls": true, "authentication": {"type": "scram-sha-512"}},
+        external,
+    ])
+}
+
+/// Broker configuration: replication defaults sized to the cluster, the seed's large-message
+/// and retention notes, then the user's pass-through keys.
+pub fn kafka_config(settings: &Settings) -> Map<String, Value> {
+    let k = &settings.kafka;
+    let rf = k.brokers.clamp(1, 3);
+    let min_isr = settings.topic.min_insync_replicas.min(rf).max(1);
+    let mut config = Map::new();
+    config.insert("offsets.topic.replication.factor".into(), json!(rf));
+    config.insert("transaction.state.log.replication.factor".into(), json!(rf));
+    config.insert("transaction.state.log.min.isr".into(), json!(min_isr));
+    config.insert("default.replication.factor".into(), json!(rf));
+    config.insert("min.insync.replicas".into(), json!(min_isr));
+    config.insert("auto.create.topics.enable".into(), json!(false));
+    config.insert("message.max.bytes".into(), json!(k.message_max_bytes));
+    config.insert("replica.fetch.max.bytes".into(), json!(k.message_max_bytes.max(1_048_576)));
+    if let Some(r) = k.retention_bytes {
+        config.insert("log.retention.bytes".into(), json!(r));
+    }
+    for (key, value) in &k.config {
+        config.insert(key.clone(), value.clone());
+    }
+    config
+}
+
+fn volume(settings: &Settings) -> Value {
+    let st = &settings.kafka.storage;
+    match st.kind {
+        StorageKind::Ephemeral => json!({"type": "ephemeral"}),
+        StorageKind::PersistentClaim => {
+            let mut v = json!({"type": "persistent-claim", "size": st.size, "deleteClaim": st.delete_claim});
+            if let Some(class) = &st.class {
+                v["class"] = json!(class);
+            }
+            v
+        }
+    }
+}
+
+fn broker_storage(settings: &Settings) -> Value {
+    let mut vol = volume(settings);
+    vol["id"] = json!(0);
+    if settings.profile == Profile::Current {
+        vol["kraftMetadata"] = json!("shared");
+    }
+    json!({"type": "jbod", "volumes": [vol]})
+}
+
+impl SiteContext {
+    pub fn new(settings: &Settings, material: &Material, site: SiteId) -> Self {
+        let st = settings.site(site);
+        let profile = settings.profile;
+        let b = settings.site(SiteId::B);
+        let password_b64 = b64(&material.password);
+        let ca_cert_b64 = b64(&material.ca.cert_pem);
+        let mm2 = mirror::Mm2Config::from_settings(settings);
+        SiteContext {
+            site: SiteCtx {
+                id: site.to_string(),
+                role: site.role().into(),
+                operator_namespace: st.operator_namespace.clone(),
+                kafka_namespace: st.kafka_namespace.clone(),
+                cluster_name: st.cluster_name.clone(),
+            },
+            profile: ProfileCtx {
+                name: profile.to_string(),
+                api_version: profile.api_version().into(),
+                strimzi_version: profile.strimzi_version().into(),
+                default_kafka_version: profile.default_kafka_version().into(),
+                kafka_versions: profile.supported_kafka_versions().iter().map(|v| v.to_string()).collect(),
+                kafka_image_env: match profile {
+                    Profile::Legacy => vec![
+                        "STRIMZI_KAFKA_IMAGES".into(),
+                        "STRIMZI_KAFKA_CONNECT_IMAGES".into(),
+                        "STRIMZI_KAFKA_MIRROR_MAKER_IMAGES".into(),
+                        "STRIMZI_KAFKA_MIRROR_MAKER_2_IMAGES".into(),
+                    ],
+                    Profile::Current => vec![
+                        "STRIMZI_KAFKA_IMAGES".into(),
+                        "STRIMZI_KAFKA_CONNECT_IMAGES".into(),
+                        "STRIMZI_KAFKA_MIRROR_MAKER_2_IMAGES".into(),
+                    ],
+                },
+                bridge_version: match profile {
+                    Profile::Legacy => "0.31.2".into(),
+                    Profile::Current => "1.1.0".into(),
+                },
+            },
+            operator: OperatorCtx {
+                service_account: settings.operator.service_account.clone(),
+                image: settings.operator_image(),
+                pull_secret_name: "amqdr-pull-secret".into(),
+                pull_secret_b64: material.pull_secret.as_ref().map(b64),
+                resources: resources_json(&settings.operator.resources),
+            },
+            kafka: KafkaCtx {
+                version: settings.kafka_version().into(),
+                brokers: settings.kafka.brokers,
+                zookeeper: settings.zookeeper_replicas(),
+                controllers: settings.controller_replicas(),
+                listeners: listeners(settings),
+                config: Value::Object(kafka_config(settings)),
+                broker_storage: broker_storage(settings),
+                volume: volume(settings),
+                resources: KafkaResourcesCtx {
+                    broker: resources_json(&settings.kafka.resources.broker),
+                    zookeeper: resources_json(&settings.kafka.resources.zookeeper),
+                    controller: resources_json(&settings.kafka.resources.controller),
+                    entity_operator: resources_json(&settings.kafka.resources.entity_operator),
+                },
+                message_max_bytes: settings.kafka.message_max_bytes,
+                retention_bytes: settings.kafka.retention_bytes,
+            },
+            topic: TopicCtx {
+                name: settings.topic.name.clone(),
+                resource_name: topic_resource_name(&settings.topic.name),
+                partitions: settings.topic.partitions,
+                replicas: settings.topic.replicas,
+                min_insync_replicas: settings.topic.min_insync_replicas,
+            },
+            user: UserCtx { name: settings.user.name.clone(), password_secret: user_password_secret(settings) },
+            secrets: SecretsCtx { ca_cert_b64: ca_cert_b64.clone(), ca_key_b64: b64(&material.ca.key_pem), password_b64: password_b64.clone() },
+            mirror: MirrorCtx {
+                name: settings.mirror.name.clone(),
+                replicas: settings.mirror.replicas,
+                group_id: settings.mirror_group_id(),
+                include: settings.mirror.include.clone(),
+                groups_pattern: settings.mirror.groups_pattern.clone(),
+                max_request_size: settings.mirror_max_request_size(),
+                tasks_max: settings.topic.partitions.max(settings.mirror.replicas),
+                resources: resources_json(&settings.mirror.resources),
+                source: MirrorSideCtx {
+                    alias: mirror::SOURCE_ALIAS.into(),
+                    bootstrap: settings.mirror.source_bootstrap.clone().unwrap_or_else(|| DISCOVERED_SOURCE_BOOTSTRAP.into()),
+                    secret_name: format!("{}-source", settings.mirror.name),
+                    ca_cert_b64: ca_cert_b64.clone(),
+                    password_b64: password_b64.clone(),
+                },
+                target: MirrorSideCtx {
+                    alias: mirror::TARGET_ALIAS.into(),
+                    bootstrap: internal_bootstrap(&b.cluster_name),
+                    secret_name: format!("{}-target", settings.mirror.name),
+                    ca_cert_b64,
+                    password_b64,
+                },
+                connect_config: mm2.connect_json(),
+                source_connector_config: mm2.source_connector_json(),
+                checkpoint_connector_config: mm2.checkpoint_connector_json(),
+                mm1_consumer_config: pairs_json(mirror::mm1_consumer_config(settings).into_iter().filter(|(k, _)| k != "group.id")),
+                mm1_producer_config: pairs_json(mirror::mm1_producer_config(settings)),
+            },
+        }
+    }
+}
+
+/// Stamp amqdr's ownership labels on a site's object.
+pub fn stamp_site(objects: &mut [Manifest], settings: &Settings, site: SiteId) {
+    for o in objects {
+        o.set_label(MANAGED_BY_LABEL, MANAGED_BY);
+        o.set_label(SITE_LABEL, site.as_str());
+        o.set_label(PROFILE_LABEL, settings.profile.as_str());
+    }
+}
+
+/// Render one of a site's templates, picking the profile's variant when there is one.
+pub fn site_template(name: &str, ctx: &SiteContext, settings: &Settings, site: SiteId) -> Result<Vec<Manifest>> {
+    let profile_specific = format!("{}/{name}.yaml.j2", settings.profile.as_str());
+    let path = if assets::template(&profile_specific).is_some() { profile_specific } else { format!("common/{name}.yaml.j2") };
+    let mut objects = render_template(&path, ctx)?;
+    stamp_site(&mut objects, settings, site);
+    Ok(objects)
+}
+
+/// Multi-document YAML of objects, redacted unless `show_secrets`.
+pub fn to_yaml_documents<'a>(objects: impl IntoIterator<Item = &'a Manifest>, show_secrets: bool) -> Result<String> {
+    let mut out = String::new();
+    for o in objects {
+        let shown = if show_secrets { o.clone() } else { o.redacted() };
+        out.push_str("---\n");
+        out.push_str(&serde_saphyr::to_string(&shown.0).context("serializing YAML")?);
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_keeps_certificates_only() {
+        let m = Manifest(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"},
+            "data": {"ca.crt": "Q0VSVA==", "ca.key": "S0VZ", "password": "cHc="}}));
+        let r = m.redacted();
+        assert_eq!(r.0["data"]["ca.crt"], "Q0VSVA==");
+        assert_eq!(r.0["data"]["ca.key"], REDACTED);
+        assert_eq!(r.0["data"]["password"], REDACTED);
+    }
+
+    #[test]
+    fn topic_names_become_valid_resource_names() {
+        assert_eq!(topic_resource_name("my-topic"), "my-topic");
+        let n = topic_resource_name("Orders_EU.v1");
+        assert!(n.starts_with("orders-eu-v1-"), "{n}");
+        assert_ne!(topic_resource_name("a_b"), topic_resource_name("a.b"));
+    }
+
+    #[test]
+    fn substitute_replaces_placeholders_everywhere() {
+        let mut m = Manifest(json!({"a": [DISCOVERED_SOURCE_BOOTSTRAP, {"b": DISCOVERED_SOURCE_BOOTSTRAP}], "c": "keep"}));
+        assert!(m.substitute(DISCOVERED_SOURCE_BOOTSTRAP, "host:443"));
+        assert!(!m.contains_string(DISCOVERED_SOURCE_BOOTSTRAP));
+        assert_eq!(m.0["a"][1]["b"], "host:443");
+    }
+
+    #[test]
+    fn bundled_assets_parse() {
+        for p in [Profile::Legacy, Profile::Current] {
+            let crds = crds(p).unwrap();
+            assert!(crds.len() >= 10);
+            assert!(crds.iter().all(|c| c.kind() == "CustomResourceDefinition"));
+            let roles = cluster_roles(p).unwrap();
+            assert_eq!(roles.len(), 7);
+        }
+    }
+}

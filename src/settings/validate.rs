@@ -1,0 +1,477 @@
+//! Validation of merged settings, once, before any cluster call. Every problem names the
+//! settings path, where its value came from, and how to fix it; all problems are reported together.
+
+use super::{parse_quantity_bytes, Settings, SettingsSource, SiteId, StorageKind};
+use crate::error::{InvalidSettings, UsageError};
+use crate::material;
+use crate::profile::{ListenerType, MirrorKind, Profile};
+use std::fmt;
+
+/// A production-unsafe but valid choice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Warning {
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    pub warnings: Vec<Warning>,
+}
+
+struct Checker<'a> {
+    src: &'a SettingsSource,
+    errors: Vec<UsageError>,
+    warnings: Vec<Warning>,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, field: &str, message: impl Into<String>, fix: impl Into<String>) {
+        let origin = self.src.origin(field);
+        let mut e = UsageError::new(format!("{field}: {} (from {origin})", message.into())).with_hint(fix);
+        e.field = Some(field.to_string());
+        self.errors.push(e);
+    }
+
+    fn warn(&mut self, field: &str, message: impl Into<String>) {
+        self.warnings.push(Warning { field: field.into(), message: message.into() });
+    }
+
+    fn dns_label(&mut self, field: &str, value: &str, max_len: usize) {
+        if let Err(why) = check_dns_label(value, max_len) {
+            self.error(
+                field,
+                format!("{value:?} is not a valid name: {why}"),
+                format!("use at most {max_len} lower-case letters, digits and '-', starting and ending with a letter or digit (RFC 1123)"),
+            );
+        }
+    }
+
+    fn at_least_one(&mut self, field: &str, value: u32) {
+        if value < 1 {
+            self.error(field, format!("must be at least 1, got {value}"), format!("set {field} to 1 or more"));
+        }
+    }
+}
+
+/// RFC 1123 label: lower-case alphanumerics and '-', alphanumeric at both ends.
+pub fn check_dns_label(value: &str, max_len: usize) -> Result<(), String> {
+    if value.is_empty() {
+        return Err("it is empty".into());
+    }
+    if value.len() > max_len {
+        return Err(format!("it is {} characters long, the limit here is {max_len}", value.len()));
+    }
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+    if let Some(c) = value.chars().find(|c| !ok_char(*c)) {
+        return Err(format!("it contains {c:?}"));
+    }
+    if value.starts_with('-') || value.ends_with('-') {
+        return Err("it starts or ends with '-'".into());
+    }
+    Ok(())
+}
+
+fn check_topic_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 249 {
+        return Err("a Kafka topic name has 1 to 249 characters".into());
+    }
+    if name == "." || name == ".." {
+        return Err("'.' and '..' are not topic names".into());
+    }
+    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
+        return Err(format!("it contains {c:?}; topic names use letters, digits, '.', '_' and '-'"));
+    }
+    Ok(())
+}
+
+/// Longest suffix Strimzi appends to a cluster name for a Kubernetes object name.
+const CLUSTER_NAME_SUFFIX: &str = "-kafka-bootstrap";
+
+pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
+    let s: &Settings = &src.settings;
+    let mut c = Checker { src, errors: Vec::new(), warnings: Vec::new() };
+
+    for site in SiteId::ALL {
+        let st = s.site(site);
+        let p = format!("sites.{site}");
+        c.dns_label(&format!("{p}.operatorNamespace"), &st.operator_namespace, 63);
+        c.dns_label(&format!("{p}.kafkaNamespace"), &st.kafka_namespace, 63);
+        c.dns_label(&format!("{p}.clusterName"), &st.cluster_name, 63 - CLUSTER_NAME_SUFFIX.len());
+    }
+    if s.one_cluster() {
+        let (a, b) = (&s.sites.a, &s.sites.b);
+        if a.kafka_namespace == b.kafka_namespace {
+            c.error(
+                "sites.b.kafkaNamespace",
+                format!("both sites use namespace {:?} in the same cluster", b.kafka_namespace),
+                "give each site its own Kafka namespace (defaults: datacenter-a, datacenter-b), or a kube context each",
+            );
+        }
+        if a.operator_namespace == b.operator_namespace {
+            c.error(
+                "sites.b.operatorNamespace",
+                format!("both sites' operators use namespace {:?} in the same cluster", b.operator_namespace),
+                "give each site its own operator namespace (defaults: amq-operator-a, amq-operator-b), or a kube context each",
+            );
+        }
+        for (x, y) in [(a, b), (b, a)] {
+            if x.operator_namespace == y.kafka_namespace {
+                c.error(
+                    "sites.b.operatorNamespace",
+                    format!("namespace {:?} is one site's operator namespace and the other site's Kafka namespace", x.operator_namespace),
+                    "use four distinct namespaces when both sites share a cluster",
+                );
+                break;
+            }
+        }
+    }
+    c.dns_label("operator.serviceAccount", &s.operator.service_account, 63);
+    c.dns_label("user.name", &s.user.name, 63);
+    c.dns_label("mirror.name", &s.mirror.name, 63 - "-mirrormaker2".len());
+    if let Err(why) = check_topic_name(&s.topic.name) {
+        c.error("topic.name", format!("{:?} is not a valid topic name: {why}", s.topic.name), "choose a legal Kafka topic name");
+    }
+
+    // Replica counts.
+    c.at_least_one("kafka.brokers", s.kafka.brokers);
+    c.at_least_one("topic.partitions", s.topic.partitions);
+    c.at_least_one("topic.replicas", s.topic.replicas);
+    c.at_least_one("topic.minInsyncReplicas", s.topic.min_insync_replicas);
+    c.at_least_one("mirror.replicas", s.mirror.replicas);
+    if s.kafka.brokers >= 1 && s.topic.replicas > s.kafka.brokers {
+        c.error(
+            "topic.replicas",
+            format!("{} replicas need at least {} brokers, kafka.brokers is {}", s.topic.replicas, s.topic.replicas, s.kafka.brokers),
+            "lower topic.replicas or raise kafka.brokers",
+        );
+    }
+    if s.topic.min_insync_replicas > s.topic.replicas {
+        c.error(
+            "topic.minInsyncReplicas",
+            format!("{} is more than topic.replicas ({}): producers with acks=all could never write", s.topic.min_insync_replicas, s.topic.replicas),
+            "set topic.minInsyncReplicas to at most topic.replicas (2 with 3 replicas)",
+        );
+    }
+
+    // Profile consistency.
+    let version = s.kafka_version();
+    if !s.profile.supported_kafka_versions().contains(&version) {
+        c.error(
+            "kafka.version",
+            format!("Kafka {version} is not supported by Strimzi {} (profile {})", s.profile.strimzi_version(), s.profile),
+            format!("use one of {}", s.profile.supported_kafka_versions().join(", ")),
+        );
+    }
+    match s.profile {
+        Profile::Current => {
+            if s.kafka.zookeeper.is_some() {
+                c.error(
+                    "kafka.zookeeper",
+                    "ZooKeeper is gone in Strimzi 1.x (profile current runs KRaft)",
+                    "remove kafka.zookeeper and size kafka.controllers instead, or use --profile legacy",
+                );
+            }
+            if s.mirror.kind == Some(MirrorKind::KafkaMirrorMaker) {
+                c.error(
+                    "mirror.kind",
+                    "MirrorMaker 1 (KafkaMirrorMaker) does not exist in Strimzi 1.x",
+                    "use KafkaMirrorMaker2 (the default for profile current), or --profile legacy",
+                );
+            }
+            if let Some(n) = s.kafka.controllers {
+                c.at_least_one("kafka.controllers", n);
+            }
+        }
+        Profile::Legacy => {
+            if s.kafka.controllers.is_some() {
+                c.error(
+                    "kafka.controllers",
+                    "KRaft controllers are a profile current option; profile legacy runs ZooKeeper",
+                    "remove kafka.controllers and size kafka.zookeeper instead, or use --profile current",
+                );
+            }
+            if s.mirror.kind == Some(MirrorKind::KafkaMirrorMaker2) {
+                c.error(
+                    "mirror.kind",
+                    "profile legacy deploys the seed's MirrorMaker 1 (KafkaMirrorMaker)",
+                    "remove mirror.kind, or use --profile current for KafkaMirrorMaker2",
+                );
+            }
+            if let Some(n) = s.kafka.zookeeper {
+                c.at_least_one("kafka.zookeeper", n);
+            }
+        }
+    }
+
+    // Listener.
+    let listener = &s.kafka.listener;
+    if !s.profile.listener_types().contains(&listener.kind) {
+        let names: Vec<&str> = s.profile.listener_types().iter().map(|l| l.as_str()).collect();
+        c.error(
+            "kafka.listener.type",
+            format!("listener type {} is not available with profile {}", listener.kind, s.profile),
+            format!("use one of {}", names.join(", ")),
+        );
+    }
+    if listener.kind == ListenerType::Tlsroute {
+        if listener.bootstrap_host.is_none() {
+            c.error("kafka.listener.bootstrapHost", "a tlsroute listener needs a bootstrap host name", "set kafka.listener.bootstrapHost, e.g. kafka-bootstrap.example.com");
+        }
+        if listener.broker_host_template.is_none() {
+            c.error("kafka.listener.brokerHostTemplate", "a tlsroute listener needs a host per broker", "set kafka.listener.brokerHostTemplate, e.g. broker-{nodeId}.example.com");
+        }
+        if listener.gateway.is_none() {
+            c.error("kafka.listener.gateway", "a tlsroute listener attaches to a Gateway", "set kafka.listener.gateway.name (and namespace, sectionName)");
+        }
+    } else if listener.gateway.is_some() || listener.broker_host_template.is_some() {
+        c.error(
+            "kafka.listener.gateway",
+            format!("gateway and brokerHostTemplate apply to tlsroute listeners only, the listener is {}", listener.kind),
+            "remove them or set kafka.listener.type to tlsroute",
+        );
+    }
+
+    // The seed's notes on large messages and disk.
+    if s.kafka.message_max_bytes < 1024 {
+        c.error("kafka.messageMaxBytes", format!("{} bytes is too small for any record batch", s.kafka.message_max_bytes), "use at least 1024 (default 1048588)");
+    }
+    if let Some(mrs) = s.mirror.max_request_size {
+        if mrs != s.kafka.message_max_bytes {
+            c.error(
+                "mirror.maxRequestSize",
+                format!(
+                    "the mirror producer's max.request.size ({mrs}) differs from the clusters' message.max.bytes ({}): large records would be rejected or stall the mirror",
+                    s.kafka.message_max_bytes
+                ),
+                "make them equal, or drop mirror.maxRequestSize to follow kafka.messageMaxBytes",
+            );
+        }
+    }
+    for key in ["message.max.bytes", "log.retention.bytes"] {
+        if s.kafka.config.contains_key(key) {
+            let typed = if key == "message.max.bytes" { "kafka.messageMaxBytes" } else { "kafka.retentionBytes" };
+            c.error(&format!("kafka.config.{key}"), format!("{key} has a setting of its own"), format!("set {typed} instead, so amqdr can check it"));
+        }
+    }
+    match (s.kafka.storage.kind, parse_quantity_bytes(&s.kafka.storage.size)) {
+        (StorageKind::PersistentClaim, None) => c.error(
+            "kafka.storage.size",
+            format!("{:?} is not a Kubernetes quantity", s.kafka.storage.size),
+            "use a size such as 10Gi or 500Gi",
+        ),
+        (StorageKind::PersistentClaim, Some(size)) => {
+            if let Some(retention) = s.kafka.retention_bytes {
+                if retention >= size {
+                    c.error(
+                        "kafka.retentionBytes",
+                        format!("{retention} bytes per partition is not below the volume size {} ({size} bytes): the disk can fill up", s.kafka.storage.size),
+                        "set kafka.retentionBytes well below kafka.storage.size (divide by the partitions per broker)",
+                    );
+                }
+            }
+        }
+        (StorageKind::Ephemeral, _) => c.warn("kafka.storage.type", "ephemeral storage loses all data when a broker pod restarts"),
+    }
+
+    // Files the settings point at.
+    if let Some(path) = &s.operator.pull_secret_file {
+        if let Err(why) = material::read_pull_secret(path) {
+            c.error("operator.pullSecretFile", format!("{}: {why}", path.display()), "pass a dockerconfigjson file (raw JSON with \"auths\", or its base64)");
+        }
+    }
+    match (&s.ca.cert_file, &s.ca.key_file) {
+        (Some(cert), Some(key)) => {
+            if let Err(why) = crate::certs::CertificateAuthority::from_pem_files(cert, key) {
+                c.error("ca.certFile", format!("{why:#}"), "pass a PEM CA certificate (CA:true) and its unencrypted PKCS#8 private key");
+            }
+        }
+        (Some(_), None) => c.error("ca.keyFile", "a CA certificate was given without its key", "pass --ca-key with --ca-cert"),
+        (None, Some(_)) => c.error("ca.certFile", "a CA key was given without its certificate", "pass --ca-cert with --ca-key"),
+        (None, None) => {}
+    }
+    if s.ca.validity_days < 30 {
+        c.error("ca.validityDays", format!("{} days is too short for a cluster CA", s.ca.validity_days), "use 365 or more");
+    }
+    if let Some(path) = &s.user.password_file {
+        if let Err(why) = material::read_password_file(path) {
+            c.error("user.passwordFile", format!("{}: {why}", path.display()), "pass a file holding the password on one line");
+        }
+    }
+    if s.mirror.sync_interval_seconds == 0 {
+        c.error("mirror.syncIntervalSeconds", "must be at least 1", "use a few seconds (default 10)");
+    }
+    if let Err(e) = regex::Regex::new(&s.mirror.include) {
+        c.error("mirror.include", format!("not a regular expression: {e}"), "use a Java-style pattern such as .* or orders\\..*");
+    }
+
+    // Valid but unsafe for production.
+    if s.kafka.brokers < 3 {
+        c.warn("kafka.brokers", format!("{} broker(s): a broker failure stops the site; use 3 or more in production", s.kafka.brokers));
+    }
+    let quorum = if s.profile.uses_zookeeper() { ("kafka.zookeeper", s.zookeeper_replicas()) } else { ("kafka.controllers", s.controller_replicas()) };
+    if quorum.1 < 3 {
+        c.warn(quorum.0, format!("a quorum of {} survives no failure; use 3", quorum.1));
+    } else if quorum.1 % 2 == 0 {
+        c.warn(quorum.0, format!("an even quorum ({}) tolerates no more failures than {}", quorum.1, quorum.1 - 1));
+    }
+    if s.topic.replicas < 3 {
+        c.warn("topic.replicas", format!("replication factor {} loses data when a broker disk fails", s.topic.replicas));
+    }
+    if s.topic.min_insync_replicas < 2 && s.topic.replicas >= 2 {
+        c.warn("topic.minInsyncReplicas", "1 lets acks=all writes succeed on a single copy");
+    }
+    if !s.mirror.enabled {
+        c.warn("mirror.enabled", "no mirroring: the DR site will not receive production data");
+    }
+
+    if c.errors.is_empty() {
+        Ok(Diagnostics { warnings: c.warnings })
+    } else {
+        Err(InvalidSettings(c.errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{Origin, Override, Sources};
+
+    fn check(overrides: &[(&str, &str)]) -> Result<Diagnostics, InvalidSettings> {
+        let sources = Sources {
+            config_file: None,
+            overrides: overrides
+                .iter()
+                .map(|(p, v)| Override { path: p.to_string(), raw: v.to_string(), origin: Origin::Flag(format!("--set {p}")) })
+                .collect(),
+        };
+        validate(&SettingsSource::load(&sources).expect("loads"))
+    }
+
+    fn error_text(overrides: &[(&str, &str)]) -> String {
+        check(overrides).expect_err("should be invalid").to_string()
+    }
+
+    #[test]
+    fn defaults_are_valid_without_warnings() {
+        let d = check(&[]).unwrap();
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        let d = check(&[("profile", "legacy")]).unwrap();
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+    }
+
+    #[test]
+    fn non_rfc1123_names() {
+        let t = error_text(&[("sites.a.kafkaNamespace", "Datacenter_A")]);
+        assert!(t.contains("sites.a.kafkaNamespace") && t.contains("RFC 1123") && t.contains("--set sites.a.kafkaNamespace"), "{t}");
+        let t = error_text(&[("sites.b.clusterName", &"x".repeat(60))]);
+        assert!(t.contains("sites.b.clusterName") && t.contains("limit here is 47"), "{t}");
+        let t = error_text(&[("topic.name", "bad topic")]);
+        assert!(t.contains("topic.name"), "{t}");
+    }
+
+    #[test]
+    fn replicas_below_one() {
+        for field in ["kafka.brokers", "topic.partitions", "mirror.replicas"] {
+            let t = error_text(&[(field, "0")]);
+            assert!(t.contains(field) && t.contains("at least 1"), "{t}");
+        }
+        let t = error_text(&[("profile", "legacy"), ("kafka.zookeeper", "0")]);
+        assert!(t.contains("kafka.zookeeper"), "{t}");
+    }
+
+    #[test]
+    fn listener_type_the_profile_lacks() {
+        let t = error_text(&[("profile", "legacy"), ("kafka.listener.type", "tlsroute")]);
+        assert!(t.contains("kafka.listener.type") && t.contains("not available with profile legacy"), "{t}");
+        let err = SettingsSource::load(&Sources {
+            config_file: None,
+            overrides: vec![Override { path: "kafka.listener.type".into(), raw: "ingres".into(), origin: Origin::Flag("--listener".into()) }],
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("kafka.listener.type") && err.contains("--listener") && err.contains("route"), "{err}");
+    }
+
+    #[test]
+    fn tlsroute_needs_gateway_and_hosts() {
+        let t = error_text(&[("kafka.listener.type", "tlsroute")]);
+        assert!(t.contains("bootstrapHost") && t.contains("brokerHostTemplate") && t.contains("gateway"), "{t}");
+    }
+
+    #[test]
+    fn zookeeper_and_mm1_rejected_with_current() {
+        let t = error_text(&[("kafka.zookeeper", "3")]);
+        assert!(t.contains("kafka.zookeeper") && t.contains("--profile legacy"), "{t}");
+        let t = error_text(&[("mirror.kind", "KafkaMirrorMaker")]);
+        assert!(t.contains("mirror.kind") && t.contains("KafkaMirrorMaker2"), "{t}");
+    }
+
+    #[test]
+    fn kraft_options_rejected_with_legacy() {
+        let t = error_text(&[("profile", "legacy"), ("kafka.controllers", "3")]);
+        assert!(t.contains("kafka.controllers") && t.contains("ZooKeeper"), "{t}");
+        let t = error_text(&[("profile", "legacy"), ("kafka.version", "4.3.1")]);
+        assert!(t.contains("kafka.version") && t.contains("3.9.2"), "{t}");
+    }
+
+    #[test]
+    fn message_size_must_match_mirror_request_size() {
+        let t = error_text(&[("mirror.maxRequestSize", "2000000")]);
+        assert!(t.contains("mirror.maxRequestSize") && t.contains("message.max.bytes") && t.contains("1048588"), "{t}");
+        assert!(check(&[("mirror.maxRequestSize", "1048588")]).is_ok());
+    }
+
+    #[test]
+    fn retention_must_stay_below_volume() {
+        let t = error_text(&[("kafka.retentionBytes", "10737418240")]);
+        assert!(t.contains("kafka.retentionBytes") && t.contains("10Gi"), "{t}");
+        assert!(check(&[("kafka.retentionBytes", "5368709120")]).is_ok());
+        let t = error_text(&[("kafka.storage.size", "lots")]);
+        assert!(t.contains("kafka.storage.size"), "{t}");
+    }
+
+    #[test]
+    fn missing_and_malformed_files() {
+        let t = error_text(&[("operator.pullSecretFile", "/nonexistent/pull-secret")]);
+        assert!(t.contains("operator.pullSecretFile") && t.contains("/nonexistent/pull-secret"), "{t}");
+        let mut bad = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut bad, b"not json, not base64 either!").unwrap();
+        let t = error_text(&[("operator.pullSecretFile", bad.path().to_str().unwrap())]);
+        assert!(t.contains("operator.pullSecretFile") && t.contains("dockerconfigjson"), "{t}");
+        let t = error_text(&[("ca.certFile", bad.path().to_str().unwrap()), ("ca.keyFile", bad.path().to_str().unwrap())]);
+        assert!(t.contains("ca.certFile") && t.contains("PEM"), "{t}");
+        let t = error_text(&[("ca.certFile", bad.path().to_str().unwrap())]);
+        assert!(t.contains("ca.keyFile"), "{t}");
+        let empty = tempfile::NamedTempFile::new().unwrap();
+        let t = error_text(&[("user.passwordFile", empty.path().to_str().unwrap())]);
+        assert!(t.contains("user.passwordFile") && t.contains("empty"), "{t}");
+    }
+
+    #[test]
+    fn one_cluster_needs_distinct_namespaces() {
+        let t = error_text(&[("sites.b.kafkaNamespace", "datacenter-a")]);
+        assert!(t.contains("sites.b.kafkaNamespace"), "{t}");
+        // With two contexts the same namespace names are fine.
+        assert!(check(&[("sites.b.kafkaNamespace", "datacenter-a"), ("sites.a.context", "prod"), ("sites.b.context", "dr")]).is_ok());
+    }
+
+    #[test]
+    fn unsafe_choices_warn() {
+        let d = check(&[("kafka.brokers", "1"), ("topic.replicas", "1"), ("topic.minInsyncReplicas", "1"), ("kafka.controllers", "1")]).unwrap();
+        let fields: Vec<&str> = d.warnings.iter().map(|w| w.field.as_str()).collect();
+        assert!(fields.contains(&"kafka.brokers") && fields.contains(&"topic.replicas") && fields.contains(&"kafka.controllers"), "{fields:?}");
+    }
+
+    #[test]
+    fn all_problems_reported_at_once() {
+        let err = check(&[("kafka.brokers", "0"), ("topic.name", "a b")]).unwrap_err();
+        assert!(err.0.len() >= 2);
+    }
+}
