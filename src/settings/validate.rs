@@ -1,7 +1,7 @@
 //! Validation of merged settings, once, before any cluster call. Every problem names the
 //! settings path, where its value came from, and how to fix it; all problems are reported together.
 
-use super::{parse_quantity_bytes, Settings, SettingsSource, SiteId, StorageKind};
+use super::{parse_quantity_bytes, Origin, Settings, SettingsSource, SiteId, StorageKind};
 use crate::error::{InvalidSettings, UsageError};
 use crate::material;
 use crate::profile::{ListenerType, MirrorKind, Profile};
@@ -33,8 +33,11 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn error(&mut self, field: &str, message: impl Into<String>, fix: impl Into<String>) {
-        let origin = self.src.origin(field);
-        let mut e = UsageError::new(format!("{field}: {} (from {origin})", message.into())).with_hint(fix);
+        let message = match self.src.origin(field) {
+            Origin::Default => format!("{field}: {}", message.into()),
+            origin => format!("{field}: {} (from {origin})", message.into()),
+        };
+        let mut e = UsageError::new(message).with_hint(fix);
         e.field = Some(field.to_string());
         self.errors.push(e);
     }
