@@ -71,6 +71,145 @@ pub fn mirror_properties(sources: &Sources, kind: PropertiesKind) -> Result<Stri
     Ok(out)
 }
 
+pub struct ApplyOptions {
+    pub plan: PlanOptions,
+    pub timeout: std::time::Duration,
+    pub force_conflicts: bool,
+}
+
+#[derive(serde::Serialize)]
+struct RunSummary<'a> {
+    command: &'a str,
+    result: &'static str,
+    profile: &'a str,
+    layout: &'static str,
+    ca: String,
+    password: String,
+    seconds: f64,
+    steps: &'a [crate::kube::executor::StepReport],
+    errors: Vec<String>,
+}
+
+/// `install` / `mirror deploy`: connect, preflight, reuse what the cluster holds, build the Plan
+/// and run it. Prints the summary on stdout (a table, or JSON with `-o json`).
+pub async fn apply_plan(command: &str, sources: &Sources, options: &ApplyOptions) -> Result<ExitCode> {
+    use crate::kube::{client::Clusters, cluster_state, executor};
+    let started = std::time::Instant::now();
+    let (source, _) = load_settings(sources)?;
+    let settings = settings_for_scope(&source.settings, &options.plan);
+    let clusters = Clusters::connect(&settings).await?;
+    let rights: &[(&str, &str, &str)] = if options.plan.scope == Scope::Install { cluster_state::INSTALL_RIGHTS } else { &[] };
+    for (_, cluster) in clusters.distinct() {
+        cluster_state::preflight(cluster, rights).await?;
+    }
+    let existing = cluster_state::existing_material(&clusters, &settings).await?;
+    let material = Material::resolve(&settings, existing)?;
+    if options.plan.scope == Scope::MirrorOnly && material.ca_provenance == crate::material::Provenance::Generated {
+        bail!(UsageError::new("the sites hold no cluster CA Secrets, so there is nothing to mirror yet")
+            .with_hint("run `amqdr install` first (it deploys the mirror as its last stage)"));
+    }
+    tracing::info!(ca = %material.ca_provenance, password = %material.password_provenance, "secret material");
+    let plan = Plan::build(&settings, &material, options.plan.scope)?;
+    let progress = crate::progress::Progress::new(options.plan.format == PlanFormat::Json);
+    let exec_options = executor::ExecOptions { timeout: options.timeout, force_conflicts: options.force_conflicts };
+    let execution = executor::execute(&plan, &clusters, &exec_options, &progress).await;
+    let summary = RunSummary {
+        command,
+        result: if execution.errors.is_empty() { "ok" } else { "failed" },
+        profile: settings.profile.as_str(),
+        layout: if settings.one_cluster() { "one-cluster" } else { "two-clusters" },
+        ca: material.ca_provenance.to_string(),
+        password: material.password_provenance.to_string(),
+        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        steps: &execution.reports,
+        errors: execution.errors.iter().map(crate::error::report).collect(),
+    };
+    if options.plan.format == PlanFormat::Json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print!("{}", summary_table(&execution.reports, summary.seconds));
+    }
+    match execution.errors.into_iter().next() {
+        None => Ok(ExitCode::SUCCESS),
+        Some(first) => Err(first.context(format!(
+            "{command} did not finish; fix the cause and re-run `amqdr {command}`: steps already done are reported unchanged"
+        ))),
+    }
+}
+
+fn summary_table(reports: &[crate::kube::executor::StepReport], seconds: f64) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for r in reports {
+        *counts.entry(r.outcome.as_str()).or_default() += 1;
+    }
+    let parts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    format!("{} steps in {seconds:.1}s: {}\n", reports.len(), parts.join(", "))
+}
+
+/// `uninstall`: the Plan's objects deleted in reverse order. Secret material does not matter
+/// for deletion, so the Plan is built with offline material.
+pub async fn uninstall(sources: &Sources, options: &crate::kube::teardown::UninstallOptions, json: bool) -> Result<ExitCode> {
+    use crate::kube::{client::Clusters, teardown};
+    let (source, _) = load_settings(sources)?;
+    let settings = source.settings.clone();
+    let clusters = Clusters::connect(&settings).await?;
+    for (_, cluster) in clusters.distinct() {
+        crate::kube::cluster_state::preflight(cluster, &[]).await?;
+    }
+    let plan = Plan::build(&settings, &Material::offline(&settings)?, Scope::Install)?;
+    let progress = crate::progress::Progress::new(json);
+    let reports = teardown::uninstall(&plan, &clusters, &settings, options, &progress).await;
+    let failed: Vec<&teardown::DeleteReport> = reports.iter().filter(|r| r.outcome == "failed").collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({
+            "command": "uninstall",
+            "result": if failed.is_empty() { "ok" } else { "failed" },
+            "objects": reports,
+        }))?);
+    } else {
+        let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+        for r in &reports {
+            *counts.entry(r.outcome.as_str()).or_default() += 1;
+        }
+        let parts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        println!("{} objects: {}", reports.len(), parts.join(", "));
+        for r in reports.iter().filter(|r| r.message.is_some()) {
+            println!("  {} {}/{}: {}", r.kind, r.namespace.as_deref().unwrap_or("-"), r.name, r.message.as_deref().unwrap_or(""));
+        }
+    }
+    match failed.first() {
+        None => Ok(ExitCode::SUCCESS),
+        Some(r) => bail!("uninstall failed for {} {}: {}\n  fix: re-run `amqdr uninstall` once the cause is fixed", r.kind, r.name, r.message.as_deref().unwrap_or("")),
+    }
+}
+
+/// `status`: every object of the Plan, present or missing, ready or not.
+pub async fn status(sources: &Sources, json: bool) -> Result<ExitCode> {
+    use crate::kube::{client::Clusters, teardown};
+    let (source, _) = load_settings(sources)?;
+    let settings = source.settings.clone();
+    let clusters = Clusters::connect(&settings).await?;
+    let plan = Plan::build(&settings, &Material::offline(&settings)?, Scope::Install)?;
+    let rows = teardown::status(&plan, &clusters).await;
+    let healthy = rows.iter().all(|r| r.state == "ready" || r.state == "present");
+    if json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"healthy": healthy, "objects": rows}))?);
+    } else {
+        let mut table = comfy_table::Table::new();
+        table.load_preset(comfy_table::presets::NOTHING);
+        table.set_header(["SITE", "KIND", "NAMESPACE/NAME", "STATE", "DETAIL"]);
+        for r in &rows {
+            let name = match &r.namespace {
+                Some(ns) => format!("{ns}/{}", r.name),
+                None => r.name.clone(),
+            };
+            table.add_row([r.site.as_str(), r.kind.as_str(), name.as_str(), r.state.as_str(), r.detail.as_str()]);
+        }
+        println!("{table}");
+    }
+    Ok(if healthy { ExitCode::SUCCESS } else { ExitCode::from(crate::error::exit::CHECK_FAILED) })
+}
+
 /// A command path that this build does not provide yet: say so, exit non-zero.
 pub fn not_yet(what: &str) -> Result<ExitCode> {
     bail!(UsageError::new(format!("{what} is not implemented in this build of amqdr"))

@@ -13,4 +13,6 @@ pub mod plan;
 pub mod profile;
 pub mod render;
 pub mod settings;
+pub mod kube;
 pub mod logging;
+pub mod progress;

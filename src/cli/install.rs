@@ -39,6 +39,10 @@ pub struct InstallArgs {
     pub force_conflicts: bool,
 }
 
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
 pub fn humantime_duration(text: &str) -> Result<Duration, String> {
     crate::duration::parse(text)
 }
@@ -50,5 +54,6 @@ pub fn run(args: InstallArgs) -> Result<ExitCode> {
         print!("{}", deploy::render_plan(&sources, &options)?);
         return Ok(ExitCode::SUCCESS);
     }
-    deploy::not_yet("install against a cluster")
+    let apply = deploy::ApplyOptions { plan: options, timeout: args.timeout, force_conflicts: args.force_conflicts };
+    runtime()?.block_on(deploy::apply_plan("install", &sources, &apply))
 }

@@ -64,7 +64,8 @@ pub fn run(cmd: MirrorCommand) -> Result<ExitCode> {
                 print!("{}", deploy::render_plan(&sources, &options)?);
                 return Ok(ExitCode::SUCCESS);
             }
-            deploy::not_yet("mirror deploy against a cluster")
+            let apply = deploy::ApplyOptions { plan: options, timeout: args.timeout, force_conflicts: false };
+            super::install::runtime()?.block_on(deploy::apply_plan("mirror deploy", &sources, &apply))
         }
         MirrorCommand::Properties(args) => {
             let sources = args.settings.sources()?;

@@ -1,11 +1,20 @@
 //! `amqdr uninstall` and `amqdr status`.
 
+use super::install::{humantime_duration, runtime};
 use super::SettingsArgs;
 use crate::deploy;
+use crate::kube::teardown::UninstallOptions;
 use anyhow::Result;
 use clap::Args;
 use std::process::ExitCode;
 use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum ReportFormat {
+    #[default]
+    Table,
+    Json,
+}
 
 #[derive(Debug, Args)]
 pub struct UninstallArgs {
@@ -21,22 +30,29 @@ pub struct UninstallArgs {
     pub dry_run: bool,
 
     /// Limit for each deletion to finish.
-    #[arg(long, value_parser = super::install::humantime_duration, default_value = "10m")]
+    #[arg(long, value_parser = humantime_duration, default_value = "10m")]
     pub timeout: Duration,
+
+    #[arg(long, short = 'o', value_enum, default_value_t = ReportFormat::Table)]
+    pub output: ReportFormat,
 }
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     #[command(flatten)]
     pub settings: SettingsArgs,
+
+    #[arg(long, short = 'o', value_enum, default_value_t = ReportFormat::Table)]
+    pub output: ReportFormat,
 }
 
 pub fn run(args: UninstallArgs) -> Result<ExitCode> {
-    let _sources = args.settings.sources()?;
-    deploy::not_yet("uninstall")
+    let sources = args.settings.sources()?;
+    let options = UninstallOptions { purge: args.purge, dry_run: args.dry_run, timeout: args.timeout };
+    runtime()?.block_on(deploy::uninstall(&sources, &options, args.output == ReportFormat::Json))
 }
 
 pub fn run_status(args: StatusArgs) -> Result<ExitCode> {
-    let _sources = args.settings.sources()?;
-    deploy::not_yet("status")
+    let sources = args.settings.sources()?;
+    runtime()?.block_on(deploy::status(&sources, args.output == ReportFormat::Json))
 }

@@ -1,0 +1,160 @@
+//! What amqdr reads from clusters before planning: reachability and rights (preflight), and the
+//! secret material already there (so re-runs reuse the CA and passwords). Also the source
+//! bootstrap address of a site's Kafka.
+
+use super::client::{Cluster, Clusters};
+use crate::certs::CertificateAuthority;
+use crate::material::Existing;
+use crate::render::user_password_secret;
+use crate::settings::{Settings, SiteId};
+use anyhow::{anyhow, bail, Context, Result};
+use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, PostParams};
+use serde_json::Value;
+
+/// The API server answers, and the user may create what `install` creates cluster-wide.
+pub async fn preflight(cluster: &Cluster, checks: &[(&str, &str, &str)]) -> Result<()> {
+    cluster.client.apiserver_version().await.map_err(|e| {
+        anyhow!("cannot reach the Kubernetes API server of {}: {e}", cluster.context)
+            .context("check the cluster address and your network, and that you are logged in")
+    })?;
+    let api: Api<SelfSubjectAccessReview> = Api::all(cluster.client.clone());
+    let mut denied = Vec::new();
+    for (verb, group, resource) in checks {
+        let review = SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    verb: Some((*verb).into()),
+                    group: Some((*group).into()),
+                    resource: Some((*resource).into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let answer = api
+            .create(&PostParams::default(), &review)
+            .await
+            .with_context(|| format!("asking {} whether you may {verb} {resource}", cluster.context))?;
+        if !answer.status.map(|s| s.allowed).unwrap_or(false) {
+            let full = if group.is_empty() { resource.to_string() } else { format!("{resource}.{group}") };
+            denied.push(format!("{verb} {full}"));
+        }
+    }
+    if !denied.is_empty() {
+        bail!(
+            "your identity on {} may not {}\n  fix: run amqdr as a cluster administrator (as the seed's step 2 says: CRDs and ClusterRoles need cluster-admin)",
+            cluster.context,
+            denied.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Rights `install` needs cluster-wide.
+pub const INSTALL_RIGHTS: &[(&str, &str, &str)] = &[
+    ("create", "apiextensions.k8s.io", "customresourcedefinitions"),
+    ("create", "rbac.authorization.k8s.io", "clusterroles"),
+    ("create", "rbac.authorization.k8s.io", "clusterrolebindings"),
+    ("create", "", "namespaces"),
+];
+
+fn secret_value(secret: &Secret, key: &str) -> Option<String> {
+    secret.data.as_ref()?.get(key).map(|b| String::from_utf8_lossy(&b.0).into_owned())
+}
+
+async fn read_secret(cluster: &Cluster, namespace: &str, name: &str) -> Result<Option<Secret>> {
+    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), namespace);
+    api.get_opt(name).await.with_context(|| format!("reading Secret {name} in {namespace} ({})", cluster.context))
+}
+
+/// The CA and password already installed, if any. Both sites must agree.
+pub async fn existing_material(clusters: &Clusters, settings: &Settings) -> Result<Existing> {
+    let mut cas: Vec<(SiteId, CertificateAuthority, String)> = Vec::new();
+    let mut passwords: Vec<(SiteId, String, String)> = Vec::new();
+    for site in SiteId::ALL {
+        let cluster = clusters.site(site);
+        let st = settings.site(site);
+        let ns = &st.kafka_namespace;
+        let cert_name = format!("{}-cluster-ca-cert", st.cluster_name);
+        let key_name = format!("{}-cluster-ca", st.cluster_name);
+        let cert = read_secret(cluster, ns, &cert_name).await?;
+        let key = read_secret(cluster, ns, &key_name).await?;
+        if let (Some(cert), Some(key)) = (cert, key) {
+            if let (Some(c), Some(k)) = (secret_value(&cert, "ca.crt"), secret_value(&key, "ca.key")) {
+                let ca = CertificateAuthority::from_pem(&c, &k)
+                    .with_context(|| format!("the cluster CA in Secrets {cert_name}/{key_name} in {ns} (site {site}) is unusable"))?;
+                cas.push((site, ca, format!("{ns}/{cert_name} (site {site})")));
+            }
+        }
+        let pw_name = user_password_secret(settings);
+        if let Some(secret) = read_secret(cluster, ns, &pw_name).await? {
+            if let Some(p) = secret_value(&secret, "password").filter(|p| !p.is_empty()) {
+                passwords.push((site, p, format!("{ns}/{pw_name} (site {site})")));
+            }
+        }
+    }
+    if let [(_, a, from_a), (_, b, from_b)] = cas.as_slice() {
+        if a.cert_pem.trim() != b.cert_pem.trim() {
+            bail!(
+                "the sites hold different cluster CAs ({from_a} and {from_b}); amqdr shares one CA between production and DR\n  fix: make both Secrets hold the same CA, or delete one site's CA Secrets so amqdr copies the other"
+            );
+        }
+    }
+    if let [(_, a, from_a), (_, b, from_b)] = passwords.as_slice() {
+        if a != b {
+            bail!("the sites hold different passwords for the user ({from_a} and {from_b})\n  fix: make them equal, or pass --password-file to set both");
+        }
+    }
+    Ok(Existing {
+        ca: cas.into_iter().next().map(|(_, ca, from)| (ca, from)),
+        password: if settings.user.password_file.is_some() { None } else { passwords.into_iter().next().map(|(_, p, from)| (p, from)) },
+    })
+}
+
+/// The external listener's bootstrap address from a Kafka's status (`status.listeners`).
+pub fn bootstrap_from_status(kafka: &Value) -> Option<String> {
+    let listeners = kafka.pointer("/status/listeners")?.as_array()?;
+    let external = listeners.iter().find(|l| {
+        l.get("name").and_then(Value::as_str) == Some("external") || l.get("type").and_then(Value::as_str) == Some("external")
+    })?;
+    if let Some(b) = external.get("bootstrapServers").and_then(Value::as_str).filter(|b| !b.is_empty()) {
+        return Some(b.to_string());
+    }
+    let addr = external.get("addresses")?.as_array()?.first()?;
+    Some(format!("{}:{}", addr.get("host")?.as_str()?, addr.get("port")?.as_u64()?))
+}
+
+/// `host:443` of an OpenShift Route's first admitted ingress.
+pub fn bootstrap_from_route(route: &Value) -> Option<String> {
+    let host = route.pointer("/status/ingress/0/host").and_then(Value::as_str).or_else(|| route.pointer("/spec/host").and_then(Value::as_str))?;
+    (!host.is_empty()).then(|| format!("{host}:443"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn bootstrap_from_kafka_status() {
+        let k = json!({"status": {"listeners": [
+            {"name": "tls", "bootstrapServers": "my-cluster-kafka-bootstrap.datacenter-a.svc:9093"},
+            {"name": "external", "bootstrapServers": "my-cluster-kafka-bootstrap-datacenter-a.apps.example.com:443",
+             "addresses": [{"host": "my-cluster-kafka-bootstrap-datacenter-a.apps.example.com", "port": 443}]}
+        ]}});
+        assert_eq!(bootstrap_from_status(&k).as_deref(), Some("my-cluster-kafka-bootstrap-datacenter-a.apps.example.com:443"));
+        let only_addresses = json!({"status": {"listeners": [{"name": "external", "addresses": [{"host": "10.0.0.5", "port": 31092}]}]}});
+        assert_eq!(bootstrap_from_status(&only_addresses).as_deref(), Some("10.0.0.5:31092"));
+        assert_eq!(bootstrap_from_status(&json!({"status": {}})), None);
+    }
+
+    #[test]
+    fn bootstrap_from_openshift_route() {
+        let r = json!({"spec": {"host": ""}, "status": {"ingress": [{"host": "kafka.apps.example.com", "routerName": "default"}]}});
+        assert_eq!(bootstrap_from_route(&r).as_deref(), Some("kafka.apps.example.com:443"));
+        assert_eq!(bootstrap_from_route(&json!({"status": {}})), None);
+    }
+}

@@ -1,0 +1,10 @@
+//! Everything that talks to Kubernetes: clients per cluster, the apply path, waits, the Plan
+//! executor, and what is read from clusters before planning.
+
+pub mod apply;
+pub mod client;
+pub mod cluster_state;
+pub mod conditions;
+pub mod executor;
+pub mod wait;
+pub mod teardown;

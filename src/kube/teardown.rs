@@ -1,0 +1,200 @@
+//! `uninstall` and `status`: both walk the same Plan. Uninstall deletes what the Plan applies,
+//! in reverse order, only objects carrying amqdr's label, waiting for each to be gone; CRDs,
+//! ClusterRoles and Kafka volumes stay unless `--purge`.
+
+use super::apply::{self, Outcome};
+use super::client::{Cluster, Clusters};
+use super::conditions::{evaluate, summarize_conditions, Readiness};
+use crate::plan::{Action, ObjectRef, Plan};
+use crate::progress::Progress;
+use crate::render::Manifest;
+use anyhow::{Context, Result};
+use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams};
+use serde::Serialize;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeleteReport {
+    pub site: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub outcome: String,
+    pub seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+pub struct UninstallOptions {
+    pub purge: bool,
+    pub dry_run: bool,
+    pub timeout: Duration,
+}
+
+fn is_cluster_wide(o: &Manifest) -> bool {
+    matches!(o.kind(), "CustomResourceDefinition" | "ClusterRole")
+}
+
+/// The objects to delete, in deletion order, with the site whose cluster holds them.
+pub fn deletion_order(plan: &Plan, purge: bool) -> Vec<(crate::settings::SiteId, Manifest)> {
+    let mut out = Vec::new();
+    for (_, lane, step) in plan.steps() {
+        if let Action::Apply { object } = &step.action {
+            if purge || !is_cluster_wide(object) {
+                out.push((lane.site, object.clone()));
+            }
+        }
+    }
+    out.reverse();
+    // Namespaces last of their site: their contents are deleted one by one first, so nothing
+    // of someone else's in them is touched by namespace deletion unless they are ours entirely.
+    out.sort_by_key(|(_, o)| match o.kind() {
+        "CustomResourceDefinition" | "ClusterRole" => 2,
+        "Namespace" => 1,
+        _ => 0,
+    });
+    out
+}
+
+async fn pvcs(cluster: &Cluster, namespace: &str, kafka_cluster: &str) -> Result<Vec<String>> {
+    let api: Api<PersistentVolumeClaim> = Api::namespaced(cluster.client.clone(), namespace);
+    let list = api
+        .list(&ListParams::default().labels(&format!("strimzi.io/cluster={kafka_cluster}")))
+        .await
+        .with_context(|| format!("listing PersistentVolumeClaims in {namespace}"))?;
+    Ok(list.items.into_iter().filter_map(|p| p.metadata.name).collect())
+}
+
+async fn wait_gone(cluster: &Cluster, object: &Manifest, uid: &str, timeout: Duration) -> Result<()> {
+    let (resource, caps) = match cluster.resolve(object.api_version(), object.kind()).await {
+        Ok(found) => found,
+        // The kind itself is gone (its CRD was deleted): so is the object.
+        Err(_) => return Ok(()),
+    };
+    let api: Api<DynamicObject> = match (object.namespace(), caps.scope) {
+        (Some(ns), kube::discovery::Scope::Namespaced) => Api::namespaced_with(cluster.client.clone(), ns, &resource),
+        _ => Api::all_with(cluster.client.clone(), &resource),
+    };
+    let gone = kube::runtime::wait::await_condition(api, object.name(), kube::runtime::wait::conditions::is_deleted(uid));
+    match tokio::time::timeout(timeout, gone).await {
+        Ok(result) => result.map(|_| ()).with_context(|| format!("watching {} until deleted", object.describe())),
+        Err(_) => Err(anyhow::Error::new(crate::error::TimedOut(format!(
+            "{} was still present {}s after deletion (finalizers, or a controller that is not running?)",
+            object.describe(),
+            timeout.as_secs()
+        )))),
+    }
+}
+
+pub async fn uninstall(plan: &Plan, clusters: &Clusters, settings: &crate::settings::Settings, options: &UninstallOptions, progress: &Progress) -> Vec<DeleteReport> {
+    let mut reports = Vec::new();
+    let mut seen_cluster_wide = std::collections::HashSet::new();
+    for (site, object) in deletion_order(plan, options.purge) {
+        let cluster = clusters.site(site);
+        if is_cluster_wide(&object) && !seen_cluster_wide.insert((clusters.one_cluster || site == crate::settings::SiteId::A, object.describe())) {
+            continue;
+        }
+        let started = Instant::now();
+        let label = format!("site {site}");
+        let mut message = None;
+        let outcome: Result<String> = async {
+            if object.kind() == "Namespace" {
+                let st = settings.site(site);
+                if object.name() == st.kafka_namespace {
+                    let claims = pvcs(cluster, &st.kafka_namespace, &st.cluster_name).await?;
+                    if !claims.is_empty() {
+                        if options.purge {
+                            if !options.dry_run {
+                                let api: Api<PersistentVolumeClaim> = Api::namespaced(cluster.client.clone(), &st.kafka_namespace);
+                                for c in &claims {
+                                    api.delete(c, &DeleteParams::default()).await.with_context(|| format!("deleting PersistentVolumeClaim {c}"))?;
+                                }
+                            }
+                            message = Some(format!("with {} PersistentVolumeClaim(s)", claims.len()));
+                        } else {
+                            message = Some(format!("kept: it holds {} PersistentVolumeClaim(s) of {}; --purge deletes them", claims.len(), st.cluster_name));
+                            return Ok("kept".to_string());
+                        }
+                    }
+                }
+            }
+            if options.dry_run {
+                return Ok("would delete".to_string());
+            }
+            let (outcome, uid) = apply::delete_owned(cluster, &object).await?;
+            if let (Outcome::Deleted, Some(uid)) = (outcome, uid) {
+                wait_gone(cluster, &object, &uid, options.timeout).await?;
+            }
+            Ok(outcome.to_string())
+        }
+        .await;
+        let (outcome, message) = match outcome {
+            Ok(o) => (o, message),
+            Err(e) => ("failed".to_string(), Some(crate::error::report(&e))),
+        };
+        progress.done(&label, &format!("delete {}: {outcome}", object.describe()));
+        reports.push(DeleteReport {
+            site: site.to_string(),
+            kind: object.kind().into(),
+            namespace: object.namespace().map(str::to_string),
+            name: object.name().into(),
+            outcome,
+            seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+            message,
+        });
+    }
+    reports
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusRow {
+    pub site: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    /// missing / present / ready / not-ready
+    pub state: String,
+    pub detail: String,
+}
+
+/// The live state of every object the Plan applies; readiness where the Plan waits on it.
+pub async fn status(plan: &Plan, clusters: &Clusters) -> Vec<StatusRow> {
+    let waits: Vec<(ObjectRef, crate::plan::Condition)> = plan
+        .steps()
+        .filter_map(|(_, _, s)| match &s.action {
+            Action::Wait { target, condition } => Some((target.clone(), *condition)),
+            _ => None,
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut rows = Vec::new();
+    for (_, lane, step) in plan.steps() {
+        let Action::Apply { object } = &step.action else { continue };
+        let cluster = clusters.site(lane.site);
+        if !seen.insert((clusters.one_cluster || lane.site == crate::settings::SiteId::A, object.describe(), lane.site)) {
+            continue;
+        }
+        let target = ObjectRef::of(object);
+        let live = apply::get(cluster, object.api_version(), object.kind(), object.namespace(), object.name()).await;
+        let (state, detail) = match live {
+            Err(e) => ("unknown".to_string(), format!("{e:#}")),
+            Ok(None) => ("missing".to_string(), String::new()),
+            Ok(Some(v)) => match waits.iter().find(|(t, _)| *t == target) {
+                Some((_, condition)) => match evaluate(*condition, &v) {
+                    Readiness::Ready => ("ready".to_string(), summarize(&v)),
+                    Readiness::Pending(why) => ("not-ready".to_string(), why),
+                },
+                None => ("present".to_string(), String::new()),
+            },
+        };
+        rows.push(StatusRow { site: lane.site.to_string(), kind: object.kind().into(), namespace: object.namespace().map(str::to_string), name: object.name().into(), state, detail });
+    }
+    rows
+}
+
+fn summarize(v: &Value) -> String {
+    summarize_conditions(v)
+}
