@@ -6,7 +6,7 @@
 //! (PKCS#8 key followed by the certificate chain, for Kafka's `ssl.keystore.type=PEM`).
 
 use amqdr::certs::CertificateAuthority;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 
 fn main() -> Result<()> {
@@ -49,8 +49,8 @@ fn main() -> Result<()> {
 }
 
 fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
     use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
     f.write_all(text.as_bytes())?;
     Ok(())

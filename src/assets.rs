@@ -3,7 +3,7 @@
 //! works from any directory.
 
 use crate::profile::Profile;
-use include_dir::{include_dir, Dir};
+use include_dir::{Dir, include_dir};
 
 static CRDS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/crd");
 static CLUSTER_ROLES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/clusterrole");

@@ -2,10 +2,10 @@
 //! DR), generated with rcgen at install time or loaded from PEM files or the cluster's Secrets.
 //! Also issues server certificates (used by the Kafka test bed the same way Strimzi would).
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    SanType,
 };
 use std::net::IpAddr;
 use std::path::Path;

@@ -6,8 +6,8 @@ use crate::material::Material;
 use crate::mirror::{self, Mm2Config};
 use crate::output::{self, PlanFormat};
 use crate::plan::{Plan, Scope};
-use crate::settings::{validate, Diagnostics, Settings, SettingsSource, Sources};
-use anyhow::{bail, Result};
+use crate::settings::{Diagnostics, Settings, SettingsSource, Sources, validate};
+use anyhow::{Result, bail};
 use std::process::ExitCode;
 
 pub struct PlanOptions {
@@ -105,8 +105,10 @@ pub async fn apply_plan(command: &str, sources: &Sources, options: &ApplyOptions
     let existing = cluster_state::existing_material(&clusters, &settings).await?;
     let material = Material::resolve(&settings, existing)?;
     if options.plan.scope == Scope::MirrorOnly && material.ca_provenance == crate::material::Provenance::Generated {
-        bail!(UsageError::new("the sites hold no cluster CA Secrets, so there is nothing to mirror yet")
-            .with_hint("run `amqdr install` first (it deploys the mirror as its last stage)"));
+        bail!(
+            UsageError::new("the sites hold no cluster CA Secrets, so there is nothing to mirror yet")
+                .with_hint("run `amqdr install` first (it deploys the mirror as its last stage)")
+        );
     }
     tracing::info!(ca = %material.ca_provenance, password = %material.password_provenance, "secret material");
     let plan = Plan::build(&settings, &material, options.plan.scope)?;
@@ -161,11 +163,14 @@ pub async fn uninstall(sources: &Sources, options: &crate::kube::teardown::Unins
     let reports = teardown::uninstall(&plan, &clusters, &settings, options, &progress).await;
     let failed: Vec<&teardown::DeleteReport> = reports.iter().filter(|r| r.outcome == "failed").collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({
-            "command": "uninstall",
-            "result": if failed.is_empty() { "ok" } else { "failed" },
-            "objects": reports,
-        }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "command": "uninstall",
+                "result": if failed.is_empty() { "ok" } else { "failed" },
+                "objects": reports,
+            }))?
+        );
     } else {
         let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
         for r in &reports {
@@ -179,7 +184,12 @@ pub async fn uninstall(sources: &Sources, options: &crate::kube::teardown::Unins
     }
     match failed.first() {
         None => Ok(ExitCode::SUCCESS),
-        Some(r) => bail!("uninstall failed for {} {}: {}\n  fix: re-run `amqdr uninstall` once the cause is fixed", r.kind, r.name, r.message.as_deref().unwrap_or("")),
+        Some(r) => bail!(
+            "uninstall failed for {} {}: {}\n  fix: re-run `amqdr uninstall` once the cause is fixed",
+            r.kind,
+            r.name,
+            r.message.as_deref().unwrap_or("")
+        ),
     }
 }
 
@@ -212,6 +222,8 @@ pub async fn status(sources: &Sources, json: bool) -> Result<ExitCode> {
 
 /// A command path that this build does not provide yet: say so, exit non-zero.
 pub fn not_yet(what: &str) -> Result<ExitCode> {
-    bail!(UsageError::new(format!("{what} is not implemented in this build of amqdr"))
-        .with_hint("use `amqdr render` / `--dry-run` to see the Plan"))
+    bail!(
+        UsageError::new(format!("{what} is not implemented in this build of amqdr"))
+            .with_hint("use `amqdr render` / `--dry-run` to see the Plan")
+    )
 }

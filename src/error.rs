@@ -43,9 +43,7 @@ impl UsageError {
 impl fmt::Display for UsageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.field {
-            Some(field) if !field.is_empty() && !self.message.starts_with(field.as_str()) => {
-                write!(f, "{field}: {}", self.message)?
-            }
+            Some(field) if !field.is_empty() && !self.message.starts_with(field.as_str()) => write!(f, "{field}: {}", self.message)?,
             _ => f.write_str(&self.message)?,
         }
         if let Some(hint) = &self.hint {

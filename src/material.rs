@@ -65,10 +65,7 @@ impl Material {
             (None, Some(cert), Some(key)) => {
                 (CertificateAuthority::from_pem_files(cert, key)?, Provenance::File(cert.display().to_string()))
             }
-            _ => (
-                CertificateAuthority::generate("amqdr-cluster-ca", settings.ca.validity_days)?,
-                Provenance::Generated,
-            ),
+            _ => (CertificateAuthority::generate("amqdr-cluster-ca", settings.ca.validity_days)?, Provenance::Generated),
         };
         let (password, password_provenance) = match (existing.password, &settings.user.password_file) {
             (Some((p, from)), _) => (p, Provenance::Cluster(from)),
@@ -80,7 +77,9 @@ impl Material {
         };
         let pull_secret = match &settings.operator.pull_secret_file {
             Some(path) => Some(
-                read_pull_secret(path).map_err(anyhow::Error::msg).with_context(|| format!("operator.pullSecretFile {}", path.display()))?,
+                read_pull_secret(path)
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| format!("operator.pullSecretFile {}", path.display()))?,
             ),
             None => None,
         };
@@ -172,7 +171,10 @@ mod tests {
         let ca = CertificateAuthority::generate("in-cluster", 365).unwrap();
         let m = Material::resolve(
             &settings,
-            Existing { ca: Some((ca.clone(), "a/my-cluster-cluster-ca".into())), password: Some(("pw".into(), "a/my-user-password".into())) },
+            Existing {
+                ca: Some((ca.clone(), "a/my-cluster-cluster-ca".into())),
+                password: Some(("pw".into(), "a/my-user-password".into())),
+            },
         )
         .unwrap();
         assert_eq!(m.ca.cert_pem, ca.cert_pem);

@@ -4,7 +4,7 @@
 //! properties the Kafka test bed runs MirrorMaker with are both derived from here.
 
 use crate::settings::Settings;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 pub const SOURCE_ALIAS: &str = "source";

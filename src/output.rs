@@ -35,15 +35,18 @@ pub fn rows(plan: &Plan) -> Vec<StepRow> {
         .enumerate()
         .map(|(i, (stage, lane, step))| {
             let (kind, namespace, name, action) = match &step.action {
-                Action::Apply { object } => (object.kind().to_string(), object.namespace().map(str::to_string), object.name().to_string(), "apply".to_string()),
-                Action::Wait { target, condition } => (target.kind.clone(), target.namespace.clone(), target.name.clone(), format!("wait {condition}")),
-                Action::ResumeRollout { target } => (target.kind.clone(), target.namespace.clone(), target.name.clone(), "resume rollout".to_string()),
-                Action::DiscoverBootstrap { site, kafka } => (
-                    kafka.kind.clone(),
-                    kafka.namespace.clone(),
-                    kafka.name.clone(),
-                    format!("discover bootstrap of site {site}"),
-                ),
+                Action::Apply { object } => {
+                    (object.kind().to_string(), object.namespace().map(str::to_string), object.name().to_string(), "apply".to_string())
+                }
+                Action::Wait { target, condition } => {
+                    (target.kind.clone(), target.namespace.clone(), target.name.clone(), format!("wait {condition}"))
+                }
+                Action::ResumeRollout { target } => {
+                    (target.kind.clone(), target.namespace.clone(), target.name.clone(), "resume rollout".to_string())
+                }
+                Action::DiscoverBootstrap { site, kafka } => {
+                    (kafka.kind.clone(), kafka.namespace.clone(), kafka.name.clone(), format!("discover bootstrap of site {site}"))
+                }
             };
             StepRow { index: i + 1, stage: stage.name, site: lane.site.to_string(), step: step.phase, kind, namespace, name, action }
         })

@@ -92,12 +92,7 @@ impl Profile {
     pub fn listener_types(self) -> &'static [ListenerType] {
         match self {
             Profile::Legacy => &[ListenerType::Route, ListenerType::Loadbalancer, ListenerType::Nodeport],
-            Profile::Current => &[
-                ListenerType::Route,
-                ListenerType::Loadbalancer,
-                ListenerType::Nodeport,
-                ListenerType::Tlsroute,
-            ],
+            Profile::Current => &[ListenerType::Route, ListenerType::Loadbalancer, ListenerType::Nodeport, ListenerType::Tlsroute],
         }
     }
 

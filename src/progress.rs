@@ -36,10 +36,10 @@ impl Progress {
     }
 
     pub fn step(&self, lane: &str, text: &str) {
-        if let Some((_, bars)) = &self.bars {
-            if let Some(bar) = bars.lock().expect("lock").get(lane) {
-                bar.set_message(text.to_string());
-            }
+        if let Some((_, bars)) = &self.bars
+            && let Some(bar) = bars.lock().expect("lock").get(lane)
+        {
+            bar.set_message(text.to_string());
         }
     }
 

@@ -6,11 +6,11 @@ use crate::material::Material;
 use crate::mirror;
 use crate::profile::{ListenerType, Profile};
 use crate::settings::{Resources, Settings, SiteId, StorageKind};
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result, anyhow};
 use base64::Engine;
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
 
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
@@ -74,9 +74,7 @@ impl Manifest {
     }
 
     pub fn set_label(&mut self, key: &str, value: &str) {
-        let meta = self.0.as_object_mut().and_then(|o| {
-            o.entry("metadata").or_insert_with(|| json!({})).as_object_mut()
-        });
+        let meta = self.0.as_object_mut().and_then(|o| o.entry("metadata").or_insert_with(|| json!({})).as_object_mut());
         if let Some(meta) = meta {
             let labels = meta.entry("labels").or_insert_with(|| json!({}));
             if let Some(labels) = labels.as_object_mut() {
@@ -145,7 +143,8 @@ fn environment() -> &'static Environment<'static> {
 pub fn render_template(name: &str, ctx: &impl Serialize) -> Result<Vec<Manifest>> {
     let env = environment();
     let template = env.get_template(name).with_context(|| format!("loading template {name}"))?;
-    let text = template.render(minijinja::Value::from(minijinja::value::Serde(ctx))).with_context(|| format!("rendering template {name}"))?;
+    let text =
+        template.render(minijinja::Value::from(minijinja::value::Serde(ctx))).with_context(|| format!("rendering template {name}"))?;
     parse_documents(&text, &format!("template {name}"))
 }
 
@@ -330,10 +329,7 @@ pub fn user_password_secret(settings: &Settings) -> String {
 
 /// A KafkaTopic's metadata.name must be RFC 1123; Kafka topic names allow more.
 pub fn topic_resource_name(topic: &str) -> String {
-    let lowered: String = topic
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
-        .collect();
+    let lowered: String = topic.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
     let trimmed = lowered.trim_matches('-');
     if trimmed == topic {
         topic.to_string()
@@ -507,7 +503,11 @@ impl SiteContext {
                 min_insync_replicas: settings.topic.min_insync_replicas,
             },
             user: UserCtx { name: settings.user.name.clone(), password_secret: user_password_secret(settings) },
-            secrets: SecretsCtx { ca_cert_b64: ca_cert_b64.clone(), ca_key_b64: b64(&material.ca.key_pem), password_b64: password_b64.clone() },
+            secrets: SecretsCtx {
+                ca_cert_b64: ca_cert_b64.clone(),
+                ca_key_b64: b64(&material.ca.key_pem),
+                password_b64: password_b64.clone(),
+            },
             mirror: MirrorCtx {
                 name: settings.mirror.name.clone(),
                 replicas: settings.mirror.replicas,

@@ -57,7 +57,8 @@ fn yaml_output_is_multi_document_and_redacted() {
 
 #[test]
 fn json_output_is_stable_and_parseable() {
-    let out = amqdr(&["install", "--dry-run", "-o", "json", "--brokers", "1", "--set", "topic.replicas=1", "--set", "topic.minInsyncReplicas=1"]);
+    let out =
+        amqdr(&["install", "--dry-run", "-o", "json", "--brokers", "1", "--set", "topic.replicas=1", "--set", "topic.minInsyncReplicas=1"]);
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
@@ -104,14 +105,20 @@ fn assert_usage_error(args: &[&str], needles: &[&str]) {
 
 #[test]
 fn bad_input_exits_2_naming_field_and_fix() {
-    assert_usage_error(&["install", "--dry-run", "--set", "sites.a.kafkaNamespace=DataCenter_A"], &["sites.a.kafkaNamespace", "RFC 1123", "fix:"]);
+    assert_usage_error(
+        &["install", "--dry-run", "--set", "sites.a.kafkaNamespace=DataCenter_A"],
+        &["sites.a.kafkaNamespace", "RFC 1123", "fix:"],
+    );
     assert_usage_error(&["install", "--dry-run", "--brokers", "0"], &["kafka.brokers", "at least 1", "--brokers"]);
     assert_usage_error(&["render", "--profile", "legacy", "--listener", "tlsroute"], &["kafka.listener.type", "legacy"]);
     assert_usage_error(&["render", "--set", "kafka.zookeeper=3"], &["kafka.zookeeper", "--profile legacy"]);
     assert_usage_error(&["render", "--profile", "legacy", "--set", "kafka.controllers=3"], &["kafka.controllers"]);
     assert_usage_error(&["render", "--set", "mirror.maxRequestSize=5000000"], &["mirror.maxRequestSize", "message.max.bytes"]);
     assert_usage_error(&["render", "--set", "kafka.retentionBytes=20000000000"], &["kafka.retentionBytes", "10Gi"]);
-    assert_usage_error(&["render", "--pull-secret", "/nonexistent/pull-secret.base64"], &["operator.pullSecretFile", "/nonexistent/pull-secret.base64"]);
+    assert_usage_error(
+        &["render", "--pull-secret", "/nonexistent/pull-secret.base64"],
+        &["operator.pullSecretFile", "/nonexistent/pull-secret.base64"],
+    );
     let junk = temp_file("this is not a certificate");
     let p = junk.path().to_str().unwrap();
     assert_usage_error(&["render", "--ca-cert", p, "--ca-key", p], &["ca.certFile", "PEM"]);
@@ -123,11 +130,7 @@ fn bad_input_exits_2_naming_field_and_fix() {
 
 #[test]
 fn environment_overrides_config_and_flags_override_environment() {
-    let out = Command::new(env!("CARGO_BIN_EXE_amqdr"))
-        .args(["render", "--print-config"])
-        .env("AMQDR_PROFILE", "legacy")
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_amqdr")).args(["render", "--print-config"]).env("AMQDR_PROFILE", "legacy").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("profile: legacy"));
     let out = Command::new(env!("CARGO_BIN_EXE_amqdr"))
         .args(["render", "--print-config", "--profile", "current"])
@@ -135,11 +138,7 @@ fn environment_overrides_config_and_flags_override_environment() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("profile: current"));
-    let out = Command::new(env!("CARGO_BIN_EXE_amqdr"))
-        .args(["render"])
-        .env("AMQDR_PROFILE", "old")
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_amqdr")).args(["render"]).env("AMQDR_PROFILE", "old").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("AMQDR_PROFILE"));
 }

@@ -9,7 +9,7 @@ use amqdr::output;
 use amqdr::plan::{Plan, Scope};
 use amqdr::profile::Profile;
 use amqdr::render::{self, Manifest};
-use amqdr::settings::{Override, Origin, Settings, SettingsSource, Sources};
+use amqdr::settings::{Origin, Override, Settings, SettingsSource, Sources};
 use serde_json::Value;
 
 fn fixed_material() -> Material {
@@ -208,7 +208,10 @@ fn strimzi_resources_match_their_crds() {
         ],
     );
     check_custom_resources(Profile::Current, &[("kafka.storage.type", "ephemeral"), ("topic.name", "Orders_EU.v1")]);
-    check_custom_resources(Profile::Legacy, &[("profile", "legacy"), ("kafka.storage.class", "fast"), ("kafka.retentionBytes", "1073741824")]);
+    check_custom_resources(
+        Profile::Legacy,
+        &[("profile", "legacy"), ("kafka.storage.class", "fast"), ("kafka.retentionBytes", "1073741824")],
+    );
 }
 
 fn strip_nulls(v: &Value) -> Value {
@@ -270,7 +273,8 @@ fn core_objects_are_well_formed_k8s_openapi_types() {
                 ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding") => roundtrip::<ClusterRoleBinding>(o),
                 ("rbac.authorization.k8s.io/v1", "ClusterRole") => roundtrip::<ClusterRole>(o),
                 ("apiextensions.k8s.io/v1", "CustomResourceDefinition") => {
-                    let _: CustomResourceDefinition = serde_json::from_value(o.0.clone()).unwrap_or_else(|e| panic!("{}: {e}", o.describe()));
+                    let _: CustomResourceDefinition =
+                        serde_json::from_value(o.0.clone()).unwrap_or_else(|e| panic!("{}: {e}", o.describe()));
                 }
                 (av, _) if av.contains("strimzi.io") => continue,
                 (av, k) => panic!("unexpected core object {av} {k}"),

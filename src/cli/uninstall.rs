@@ -1,7 +1,7 @@
 //! `amqdr uninstall` and `amqdr status`.
 
-use super::install::{humantime_duration, runtime};
 use super::SettingsArgs;
+use super::install::{humantime_duration, runtime};
 use crate::deploy;
 use crate::kube::teardown::UninstallOptions;
 use anyhow::Result;

@@ -3,17 +3,17 @@
 //! Also deletion for uninstall, and API errors turned into messages a user can act on.
 
 use super::client::Cluster;
-use crate::render::{Manifest, MANAGED_BY, MANAGED_BY_LABEL};
-use anyhow::{anyhow, Context, Result};
+use crate::render::{MANAGED_BY, MANAGED_BY_LABEL, Manifest};
+use anyhow::{Context, Result, anyhow};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, RoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::Resource;
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PropagationPolicy};
 use kube::core::NamespaceResourceScope;
-use kube::Resource;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::fmt::Debug;
 
@@ -94,7 +94,8 @@ async fn apply_typed<K>(cluster: &Cluster, object: &Manifest, pp: &PatchParams) 
 where
     K: TypedApi + Resource + Clone + Debug + Serialize + DeserializeOwned,
 {
-    let typed: K = serde_json::from_value(object.0.clone()).with_context(|| format!("{} is not a valid {}", object.describe(), object.kind()))?;
+    let typed: K =
+        serde_json::from_value(object.0.clone()).with_context(|| format!("{} is not a valid {}", object.describe(), object.kind()))?;
     let api = K::api(cluster, object.namespace());
     let before = api.get_opt(object.name()).await.map_err(|e| api_error(e, "reading", object))?;
     let after = api.patch(object.name(), pp, &Patch::Apply(&typed)).await.map_err(|e| api_error(e, "applying", object))?;
@@ -150,7 +151,14 @@ pub async fn get(cluster: &Cluster, api_version: &str, kind: &str, namespace: Op
 }
 
 /// Merge-patch an object (field manager amqdr), e.g. to resume a paused rollout.
-pub async fn merge_patch(cluster: &Cluster, api_version: &str, kind: &str, namespace: Option<&str>, name: &str, patch: &Value) -> Result<Value> {
+pub async fn merge_patch(
+    cluster: &Cluster,
+    api_version: &str,
+    kind: &str,
+    namespace: Option<&str>,
+    name: &str,
+    patch: &Value,
+) -> Result<Value> {
     let api = dynamic_api(cluster, api_version, kind, namespace).await?;
     let pp = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
     let after = api.patch(name, &pp, &Patch::Merge(patch)).await.with_context(|| format!("patching {kind}/{name}"))?;

@@ -2,7 +2,7 @@
 //! with a discovery cache for the kinds amqdr applies.
 
 use crate::settings::{Settings, SiteId};
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result, anyhow};
 use kube::api::{ApiResource, GroupVersionKind};
 use kube::discovery::{ApiCapabilities, Scope};
 use kube::{Client, Config};
@@ -30,8 +30,9 @@ impl Cluster {
                     .context("set KUBECONFIG or log in (oc login / kubectl config use-context), or pass --context-a/--context-b")
             })?,
             Err(e) => {
-                return Err(anyhow!("cannot load kubeconfig {shown}: {e}")
-                    .context(format!("check `kubectl config get-contexts` for {shown}")));
+                return Err(
+                    anyhow!("cannot load kubeconfig {shown}: {e}").context(format!("check `kubectl config get-contexts` for {shown}"))
+                );
             }
         };
         let server = config.cluster_url.to_string();

@@ -7,7 +7,7 @@ use crate::certs::CertificateAuthority;
 use crate::material::Existing;
 use crate::render::user_password_secret;
 use crate::settings::{Settings, SiteId};
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, PostParams};
@@ -82,31 +82,33 @@ pub async fn existing_material(clusters: &Clusters, settings: &Settings) -> Resu
         let key_name = format!("{}-cluster-ca", st.cluster_name);
         let cert = read_secret(cluster, ns, &cert_name).await?;
         let key = read_secret(cluster, ns, &key_name).await?;
-        if let (Some(cert), Some(key)) = (cert, key) {
-            if let (Some(c), Some(k)) = (secret_value(&cert, "ca.crt"), secret_value(&key, "ca.key")) {
-                let ca = CertificateAuthority::from_pem(&c, &k)
-                    .with_context(|| format!("the cluster CA in Secrets {cert_name}/{key_name} in {ns} (site {site}) is unusable"))?;
-                cas.push((site, ca, format!("{ns}/{cert_name} (site {site})")));
-            }
+        if let (Some(cert), Some(key)) = (cert, key)
+            && let (Some(c), Some(k)) = (secret_value(&cert, "ca.crt"), secret_value(&key, "ca.key"))
+        {
+            let ca = CertificateAuthority::from_pem(&c, &k)
+                .with_context(|| format!("the cluster CA in Secrets {cert_name}/{key_name} in {ns} (site {site}) is unusable"))?;
+            cas.push((site, ca, format!("{ns}/{cert_name} (site {site})")));
         }
         let pw_name = user_password_secret(settings);
-        if let Some(secret) = read_secret(cluster, ns, &pw_name).await? {
-            if let Some(p) = secret_value(&secret, "password").filter(|p| !p.is_empty()) {
-                passwords.push((site, p, format!("{ns}/{pw_name} (site {site})")));
-            }
+        if let Some(secret) = read_secret(cluster, ns, &pw_name).await?
+            && let Some(p) = secret_value(&secret, "password").filter(|p| !p.is_empty())
+        {
+            passwords.push((site, p, format!("{ns}/{pw_name} (site {site})")));
         }
     }
-    if let [(_, a, from_a), (_, b, from_b)] = cas.as_slice() {
-        if a.cert_pem.trim() != b.cert_pem.trim() {
-            bail!(
-                "the sites hold different cluster CAs ({from_a} and {from_b}); amqdr shares one CA between production and DR\n  fix: make both Secrets hold the same CA, or delete one site's CA Secrets so amqdr copies the other"
-            );
-        }
+    if let [(_, a, from_a), (_, b, from_b)] = cas.as_slice()
+        && a.cert_pem.trim() != b.cert_pem.trim()
+    {
+        bail!(
+            "the sites hold different cluster CAs ({from_a} and {from_b}); amqdr shares one CA between production and DR\n  fix: make both Secrets hold the same CA, or delete one site's CA Secrets so amqdr copies the other"
+        );
     }
-    if let [(_, a, from_a), (_, b, from_b)] = passwords.as_slice() {
-        if a != b {
-            bail!("the sites hold different passwords for the user ({from_a} and {from_b})\n  fix: make them equal, or pass --password-file to set both");
-        }
+    if let [(_, a, from_a), (_, b, from_b)] = passwords.as_slice()
+        && a != b
+    {
+        bail!(
+            "the sites hold different passwords for the user ({from_a} and {from_b})\n  fix: make them equal, or pass --password-file to set both"
+        );
     }
     Ok(Existing {
         ca: cas.into_iter().next().map(|(_, ca, from)| (ca, from)),
@@ -117,9 +119,9 @@ pub async fn existing_material(clusters: &Clusters, settings: &Settings) -> Resu
 /// The external listener's bootstrap address from a Kafka's status (`status.listeners`).
 pub fn bootstrap_from_status(kafka: &Value) -> Option<String> {
     let listeners = kafka.pointer("/status/listeners")?.as_array()?;
-    let external = listeners.iter().find(|l| {
-        l.get("name").and_then(Value::as_str) == Some("external") || l.get("type").and_then(Value::as_str) == Some("external")
-    })?;
+    let external = listeners
+        .iter()
+        .find(|l| l.get("name").and_then(Value::as_str) == Some("external") || l.get("type").and_then(Value::as_str) == Some("external"))?;
     if let Some(b) = external.get("bootstrapServers").and_then(Value::as_str).filter(|b| !b.is_empty()) {
         return Some(b.to_string());
     }
@@ -129,7 +131,8 @@ pub fn bootstrap_from_status(kafka: &Value) -> Option<String> {
 
 /// `host:443` of an OpenShift Route's first admitted ingress.
 pub fn bootstrap_from_route(route: &Value) -> Option<String> {
-    let host = route.pointer("/status/ingress/0/host").and_then(Value::as_str).or_else(|| route.pointer("/spec/host").and_then(Value::as_str))?;
+    let host =
+        route.pointer("/status/ingress/0/host").and_then(Value::as_str).or_else(|| route.pointer("/spec/host").and_then(Value::as_str))?;
     (!host.is_empty()).then(|| format!("{host}:443"))
 }
 

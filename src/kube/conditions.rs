@@ -38,11 +38,7 @@ pub fn summarize_conditions(obj: &Value) -> String {
             s
         })
         .collect();
-    if list.is_empty() {
-        "no status conditions yet".into()
-    } else {
-        list.join("; ")
-    }
+    if list.is_empty() { "no status conditions yet".into() } else { list.join("; ") }
 }
 
 fn generation(obj: &Value) -> Option<i64> {
@@ -92,11 +88,7 @@ pub fn evaluate(condition: Condition, obj: &Value) -> Readiness {
             if let Err(why) = generation_observed(obj, true) {
                 return Readiness::Pending(format!("{why}; {}", summarize_conditions(obj)));
             }
-            if is_true(find_condition(obj, "Ready")) {
-                Readiness::Ready
-            } else {
-                Readiness::Pending(summarize_conditions(obj))
-            }
+            if is_true(find_condition(obj, "Ready")) { Readiness::Ready } else { Readiness::Pending(summarize_conditions(obj)) }
         }
     }
 }
@@ -111,13 +103,9 @@ mod tests {
 
     #[test]
     fn strimzi_ready_needs_current_generation() {
-        let ready = yaml(
-            "metadata: {generation: 2}\nstatus: {observedGeneration: 2, conditions: [{type: Ready, status: 'True'}]}",
-        );
+        let ready = yaml("metadata: {generation: 2}\nstatus: {observedGeneration: 2, conditions: [{type: Ready, status: 'True'}]}");
         assert_eq!(evaluate(Condition::Ready, &ready), Readiness::Ready);
-        let stale = yaml(
-            "metadata: {generation: 3}\nstatus: {observedGeneration: 2, conditions: [{type: Ready, status: 'True'}]}",
-        );
+        let stale = yaml("metadata: {generation: 3}\nstatus: {observedGeneration: 2, conditions: [{type: Ready, status: 'True'}]}");
         match evaluate(Condition::Ready, &stale) {
             Readiness::Pending(why) => assert!(why.contains("generation 2") && why.contains("generation 3"), "{why}"),
             r => panic!("{r:?}"),

@@ -9,8 +9,8 @@ use super::wait;
 use crate::error::TimedOut;
 use crate::plan::{Action, Lane, ObjectRef, Plan, Step};
 use crate::progress::Progress;
-use crate::render::{Manifest, DISCOVERED_SOURCE_BOOTSTRAP};
-use anyhow::{anyhow, Result};
+use crate::render::{DISCOVERED_SOURCE_BOOTSTRAP, Manifest};
+use anyhow::{Result, anyhow};
 use futures::future::join_all;
 use kube::api::PatchParams;
 use serde::Serialize;
@@ -106,9 +106,7 @@ async fn run_lane(
         // Consecutive applies of the same phase go together.
         let mut j = i + 1;
         if matches!(lane.steps[i].action, Action::Apply { .. }) {
-            while j < lane.steps.len()
-                && lane.steps[j].phase == lane.steps[i].phase
-                && matches!(lane.steps[j].action, Action::Apply { .. })
+            while j < lane.steps.len() && lane.steps[j].phase == lane.steps[i].phase && matches!(lane.steps[j].action, Action::Apply { .. })
             {
                 j += 1;
             }
@@ -132,12 +130,12 @@ async fn run_lane(
         for (idx, step, result, seconds) in results {
             match result {
                 Ok((outcome, message)) => {
-                    progress.done(&label, &format!("{idx:>3} {}: {outcome} ({seconds:.1}s)", describe(step)));
+                    progress.done(label, &format!("{idx:>3} {}: {outcome} ({seconds:.1}s)", describe(step)));
                     reports.push(report(stage, lane, idx, step, &outcome, seconds, message));
                 }
                 Err(e) => {
                     let text = crate::error::report(&e);
-                    progress.done(&label, &format!("{idx:>3} {}: FAILED ({seconds:.1}s)", describe(step)));
+                    progress.done(label, &format!("{idx:>3} {}: FAILED ({seconds:.1}s)", describe(step)));
                     reports.push(report(stage, lane, idx, step, "failed", seconds, Some(text)));
                     if error.is_none() {
                         error = Some(e.context(format!("step {idx} ({}) failed in {label}", describe(step))));
@@ -164,10 +162,16 @@ fn describe(step: &Step) -> String {
 
 fn report(stage: &'static str, lane: &Lane, index: usize, step: &Step, outcome: &str, seconds: f64, message: Option<String>) -> StepReport {
     let (kind, namespace, name, action) = match &step.action {
-        Action::Apply { object } => (object.kind().to_string(), object.namespace().map(str::to_string), object.name().to_string(), "apply".to_string()),
-        Action::Wait { target, condition } => (target.kind.clone(), target.namespace.clone(), target.name.clone(), format!("wait {condition}")),
+        Action::Apply { object } => {
+            (object.kind().to_string(), object.namespace().map(str::to_string), object.name().to_string(), "apply".to_string())
+        }
+        Action::Wait { target, condition } => {
+            (target.kind.clone(), target.namespace.clone(), target.name.clone(), format!("wait {condition}"))
+        }
         Action::ResumeRollout { target } => (target.kind.clone(), target.namespace.clone(), target.name.clone(), "resume rollout".into()),
-        Action::DiscoverBootstrap { kafka, .. } => (kafka.kind.clone(), kafka.namespace.clone(), kafka.name.clone(), "discover bootstrap".into()),
+        Action::DiscoverBootstrap { kafka, .. } => {
+            (kafka.kind.clone(), kafka.namespace.clone(), kafka.name.clone(), "discover bootstrap".into())
+        }
     };
     StepReport {
         index,
@@ -213,8 +217,15 @@ async fn run_step(
             if live.pointer("/spec/paused").and_then(Value::as_bool) != Some(true) {
                 return Ok((Outcome::Unchanged.to_string(), None));
             }
-            apply::merge_patch(cluster, &target.api_version, &target.kind, target.namespace.as_deref(), &target.name, &serde_json::json!({"spec": {"paused": false}}))
-                .await?;
+            apply::merge_patch(
+                cluster,
+                &target.api_version,
+                &target.kind,
+                target.namespace.as_deref(),
+                &target.name,
+                &serde_json::json!({"spec": {"paused": false}}),
+            )
+            .await?;
             Ok(("resumed".into(), None))
         }
         Action::DiscoverBootstrap { site, kafka } => {
@@ -233,23 +244,29 @@ async fn prepare(object: &Manifest, cluster: &super::client::Cluster, facts: &Fa
     let mut object = object.clone();
     if object.contains_string(DISCOVERED_SOURCE_BOOTSTRAP) {
         let found = facts.source_bootstrap.lock().expect("lock").clone();
-        let bootstrap = found.ok_or_else(|| anyhow!("{} needs the source bootstrap, which was not discovered; pass --source-bootstrap", object.describe()))?;
+        let bootstrap = found.ok_or_else(|| {
+            anyhow!("{} needs the source bootstrap, which was not discovered; pass --source-bootstrap", object.describe())
+        })?;
         object.substitute(DISCOVERED_SOURCE_BOOTSTRAP, &bootstrap);
     }
     if object.kind() == "Deployment" && object.0.pointer("/spec/paused") == Some(&Value::Bool(true)) {
         let live = apply::get(cluster, object.api_version(), object.kind(), object.namespace(), object.name()).await?;
-        if let Some(live) = live {
-            if live.pointer("/spec/paused").and_then(Value::as_bool) != Some(true) {
-                if let Some(spec) = object.0.get_mut("spec").and_then(Value::as_object_mut) {
-                    spec.remove("paused");
-                }
-            }
+        if let Some(live) = live
+            && live.pointer("/spec/paused").and_then(Value::as_bool) != Some(true)
+            && let Some(spec) = object.0.get_mut("spec").and_then(Value::as_object_mut)
+        {
+            spec.remove("paused");
         }
     }
     Ok(object)
 }
 
-async fn discover_bootstrap(cluster: &super::client::Cluster, kafka: &ObjectRef, timeout: Duration, on_progress: &(dyn Fn(&str) + Sync)) -> Result<String> {
+async fn discover_bootstrap(
+    cluster: &super::client::Cluster,
+    kafka: &ObjectRef,
+    timeout: Duration,
+    on_progress: &(dyn Fn(&str) + Sync),
+) -> Result<String> {
     let route_name = format!("{}-kafka-bootstrap", kafka.name);
     let ns = kafka.namespace.as_deref();
     // An OpenShift Route's admitted host counts as soon as it exists, before the Kafka reports it.
@@ -272,10 +289,6 @@ async fn discover_bootstrap(cluster: &super::client::Cluster, kafka: &ObjectRef,
     )
     .await
     .map_err(|e| {
-        if e.is::<TimedOut>() {
-            e.context("pass --source-bootstrap HOST:PORT if site a is reachable under another address")
-        } else {
-            e
-        }
+        if e.is::<TimedOut>() { e.context("pass --source-bootstrap HOST:PORT if site a is reachable under another address") } else { e }
     })
 }

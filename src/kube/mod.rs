@@ -6,5 +6,5 @@ pub mod client;
 pub mod cluster_state;
 pub mod conditions;
 pub mod executor;
-pub mod wait;
 pub mod teardown;
+pub mod wait;

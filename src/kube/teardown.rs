@@ -4,7 +4,7 @@
 
 use super::apply::{self, Outcome};
 use super::client::{Cluster, Clusters};
-use super::conditions::{evaluate, summarize_conditions, Readiness};
+use super::conditions::{Readiness, evaluate, summarize_conditions};
 use crate::plan::{Action, ObjectRef, Plan};
 use crate::progress::Progress;
 use crate::render::Manifest;
@@ -14,7 +14,6 @@ use kube::api::{Api, DeleteParams, DynamicObject, ListParams};
 use serde::Serialize;
 use serde_json::Value;
 use std::time::{Duration, Instant};
-
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DeleteReport {
@@ -42,10 +41,10 @@ fn is_cluster_wide(o: &Manifest) -> bool {
 pub fn deletion_order(plan: &Plan, purge: bool) -> Vec<(crate::settings::SiteId, Manifest)> {
     let mut out = Vec::new();
     for (_, lane, step) in plan.steps() {
-        if let Action::Apply { object } = &step.action {
-            if purge || !is_cluster_wide(object) {
-                out.push((lane.site, object.clone()));
-            }
+        if let Action::Apply { object } = &step.action
+            && (purge || !is_cluster_wide(object))
+        {
+            out.push((lane.site, object.clone()));
         }
     }
     out.reverse();
@@ -89,12 +88,20 @@ async fn wait_gone(cluster: &Cluster, object: &Manifest, uid: &str, timeout: Dur
     }
 }
 
-pub async fn uninstall(plan: &Plan, clusters: &Clusters, settings: &crate::settings::Settings, options: &UninstallOptions, progress: &Progress) -> Vec<DeleteReport> {
+pub async fn uninstall(
+    plan: &Plan,
+    clusters: &Clusters,
+    settings: &crate::settings::Settings,
+    options: &UninstallOptions,
+    progress: &Progress,
+) -> Vec<DeleteReport> {
     let mut reports = Vec::new();
     let mut seen_cluster_wide = std::collections::HashSet::new();
     for (site, object) in deletion_order(plan, options.purge) {
         let cluster = clusters.site(site);
-        if is_cluster_wide(&object) && !seen_cluster_wide.insert((clusters.one_cluster || site == crate::settings::SiteId::A, object.describe())) {
+        if is_cluster_wide(&object)
+            && !seen_cluster_wide.insert((clusters.one_cluster || site == crate::settings::SiteId::A, object.describe()))
+        {
             continue;
         }
         let started = Instant::now();
@@ -110,12 +117,18 @@ pub async fn uninstall(plan: &Plan, clusters: &Clusters, settings: &crate::setti
                             if !options.dry_run {
                                 let api: Api<PersistentVolumeClaim> = Api::namespaced(cluster.client.clone(), &st.kafka_namespace);
                                 for c in &claims {
-                                    api.delete(c, &DeleteParams::default()).await.with_context(|| format!("deleting PersistentVolumeClaim {c}"))?;
+                                    api.delete(c, &DeleteParams::default())
+                                        .await
+                                        .with_context(|| format!("deleting PersistentVolumeClaim {c}"))?;
                                 }
                             }
                             message = Some(format!("with {} PersistentVolumeClaim(s)", claims.len()));
                         } else {
-                            message = Some(format!("kept: it holds {} PersistentVolumeClaim(s) of {}; --purge deletes them", claims.len(), st.cluster_name));
+                            message = Some(format!(
+                                "kept: it holds {} PersistentVolumeClaim(s) of {}; --purge deletes them",
+                                claims.len(),
+                                st.cluster_name
+                            ));
                             return Ok("kept".to_string());
                         }
                     }
@@ -190,7 +203,14 @@ pub async fn status(plan: &Plan, clusters: &Clusters) -> Vec<StatusRow> {
                 None => ("present".to_string(), String::new()),
             },
         };
-        rows.push(StatusRow { site: lane.site.to_string(), kind: object.kind().into(), namespace: object.namespace().map(str::to_string), name: object.name().into(), state, detail });
+        rows.push(StatusRow {
+            site: lane.site.to_string(),
+            kind: object.kind().into(),
+            namespace: object.namespace().map(str::to_string),
+            name: object.name().into(),
+            state,
+            detail,
+        });
     }
     rows
 }

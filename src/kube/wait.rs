@@ -3,13 +3,13 @@
 //! conditions seen.
 
 use super::client::Cluster;
-use super::conditions::{evaluate, Readiness};
+use super::conditions::{Readiness, evaluate};
 use crate::error::TimedOut;
 use crate::plan::{Condition, ObjectRef};
-use anyhow::{anyhow, Result};
+use anyhow::{Result, anyhow};
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject};
-use kube::runtime::{watcher, WatchStreamExt};
+use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -60,10 +60,7 @@ pub async fn watch_until<T>(
         Ok(result) => result,
         Err(_) => {
             let last = last_seen.lock().expect("lock").clone();
-            Err(anyhow::Error::new(TimedOut(format!(
-                "{target} was not {what} within {}s; last seen: {last}",
-                timeout.as_secs()
-            ))))
+            Err(anyhow::Error::new(TimedOut(format!("{target} was not {what} within {}s; last seen: {last}", timeout.as_secs()))))
         }
     }
 }

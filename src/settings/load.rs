@@ -140,11 +140,7 @@ fn origin_for(origins: &BTreeMap<String, Origin>, path: &str) -> Origin {
         }
     }
     let child_prefix = format!("{path}.");
-    origins
-        .iter()
-        .find(|(k, _)| k.starts_with(&child_prefix))
-        .map(|(_, o)| o.clone())
-        .unwrap_or(Origin::Default)
+    origins.iter().find(|(k, _)| k.starts_with(&child_prefix)).map(|(_, o)| o.clone()).unwrap_or(Origin::Default)
 }
 
 fn read_config_file(path: &Path) -> Result<Value, UsageError> {
@@ -155,9 +151,8 @@ fn read_config_file(path: &Path) -> Result<Value, UsageError> {
     if text.trim().is_empty() {
         return Ok(Value::Object(Default::default()));
     }
-    let value: Value = serde_saphyr::from_str(&text).map_err(|e| {
-        UsageError::new(format!("config file {} is not valid YAML: {e}", path.display()))
-    })?;
+    let value: Value =
+        serde_saphyr::from_str(&text).map_err(|e| UsageError::new(format!("config file {} is not valid YAML: {e}", path.display())))?;
     match value {
         Value::Object(_) => Ok(value),
         Value::Null => Ok(Value::Object(Default::default())),
@@ -263,10 +258,7 @@ mod tests {
         });
         let sources = Sources {
             config_file: tmp.as_ref().map(|f| f.path().to_path_buf()),
-            overrides: overrides
-                .iter()
-                .map(|(p, r, o)| Override { path: p.to_string(), raw: r.to_string(), origin: o.clone() })
-                .collect(),
+            overrides: overrides.iter().map(|(p, r, o)| Override { path: p.to_string(), raw: r.to_string(), origin: o.clone() }).collect(),
         };
         SettingsSource::load(&sources)
     }
@@ -287,10 +279,7 @@ mod tests {
     fn file_then_env_then_flag() {
         let src = load(
             Some("profile: legacy\nkafka:\n  brokers: 5\ntopic:\n  partitions: 6\n"),
-            &[
-                ("kafka.brokers", "4", Origin::Env("AMQDR_X".into())),
-                ("kafka.brokers", "7", Origin::Flag("--brokers".into())),
-            ],
+            &[("kafka.brokers", "4", Origin::Env("AMQDR_X".into())), ("kafka.brokers", "7", Origin::Flag("--brokers".into()))],
         )
         .unwrap();
         assert_eq!(src.settings.profile, Profile::Legacy);

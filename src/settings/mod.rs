@@ -6,7 +6,7 @@ mod load;
 mod quantity;
 pub mod validate;
 
-pub use load::{Origin, Override, SettingsSource, Sources, ENV_OVERRIDES};
+pub use load::{ENV_OVERRIDES, Origin, Override, SettingsSource, Sources};
 pub use quantity::parse_quantity_bytes;
 pub use validate::{Diagnostics, Warning};
 

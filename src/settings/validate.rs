@@ -1,7 +1,7 @@
 //! Validation of merged settings, once, before any cluster call. Every problem names the
 //! settings path, where its value came from, and how to fix it; all problems are reported together.
 
-use super::{parse_quantity_bytes, Origin, Settings, SettingsSource, SiteId, StorageKind};
+use super::{Origin, Settings, SettingsSource, SiteId, StorageKind, parse_quantity_bytes};
 use crate::error::{InvalidSettings, UsageError};
 use crate::material;
 use crate::profile::{ListenerType, MirrorKind, Profile};
@@ -158,7 +158,10 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
     if s.topic.min_insync_replicas > s.topic.replicas {
         c.error(
             "topic.minInsyncReplicas",
-            format!("{} is more than topic.replicas ({}): producers with acks=all could never write", s.topic.min_insync_replicas, s.topic.replicas),
+            format!(
+                "{} is more than topic.replicas ({}): producers with acks=all could never write",
+                s.topic.min_insync_replicas, s.topic.replicas
+            ),
             "set topic.minInsyncReplicas to at most topic.replicas (2 with 3 replicas)",
         );
     }
@@ -225,13 +228,25 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
     }
     if listener.kind == ListenerType::Tlsroute {
         if listener.bootstrap_host.is_none() {
-            c.error("kafka.listener.bootstrapHost", "a tlsroute listener needs a bootstrap host name", "set kafka.listener.bootstrapHost, e.g. kafka-bootstrap.example.com");
+            c.error(
+                "kafka.listener.bootstrapHost",
+                "a tlsroute listener needs a bootstrap host name",
+                "set kafka.listener.bootstrapHost, e.g. kafka-bootstrap.example.com",
+            );
         }
         if listener.broker_host_template.is_none() {
-            c.error("kafka.listener.brokerHostTemplate", "a tlsroute listener needs a host per broker", "set kafka.listener.brokerHostTemplate, e.g. broker-{nodeId}.example.com");
+            c.error(
+                "kafka.listener.brokerHostTemplate",
+                "a tlsroute listener needs a host per broker",
+                "set kafka.listener.brokerHostTemplate, e.g. broker-{nodeId}.example.com",
+            );
         }
         if listener.gateway.is_none() {
-            c.error("kafka.listener.gateway", "a tlsroute listener attaches to a Gateway", "set kafka.listener.gateway.name (and namespace, sectionName)");
+            c.error(
+                "kafka.listener.gateway",
+                "a tlsroute listener attaches to a Gateway",
+                "set kafka.listener.gateway.name (and namespace, sectionName)",
+            );
         }
     } else if listener.gateway.is_some() || listener.broker_host_template.is_some() {
         c.error(
@@ -243,11 +258,16 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
 
     // The seed's notes on large messages and disk.
     if s.kafka.message_max_bytes < 1024 {
-        c.error("kafka.messageMaxBytes", format!("{} bytes is too small for any record batch", s.kafka.message_max_bytes), "use at least 1024 (default 1048588)");
+        c.error(
+            "kafka.messageMaxBytes",
+            format!("{} bytes is too small for any record batch", s.kafka.message_max_bytes),
+            "use at least 1024 (default 1048588)",
+        );
     }
-    if let Some(mrs) = s.mirror.max_request_size {
-        if mrs != s.kafka.message_max_bytes {
-            c.error(
+    if let Some(mrs) = s.mirror.max_request_size
+        && mrs != s.kafka.message_max_bytes
+    {
+        c.error(
                 "mirror.maxRequestSize",
                 format!(
                     "the mirror producer's max.request.size ({mrs}) differs from the clusters' message.max.bytes ({}): large records would be rejected or stall the mirror",
@@ -255,12 +275,15 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
                 ),
                 "make them equal, or drop mirror.maxRequestSize to follow kafka.messageMaxBytes",
             );
-        }
     }
     for key in ["message.max.bytes", "log.retention.bytes"] {
         if s.kafka.config.contains_key(key) {
             let typed = if key == "message.max.bytes" { "kafka.messageMaxBytes" } else { "kafka.retentionBytes" };
-            c.error(&format!("kafka.config.{key}"), format!("{key} has a setting of its own"), format!("set {typed} instead, so amqdr can check it"));
+            c.error(
+                &format!("kafka.config.{key}"),
+                format!("{key} has a setting of its own"),
+                format!("set {typed} instead, so amqdr can check it"),
+            );
         }
     }
     match (s.kafka.storage.kind, parse_quantity_bytes(&s.kafka.storage.size)) {
@@ -270,24 +293,31 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
             "use a size such as 10Gi or 500Gi",
         ),
         (StorageKind::PersistentClaim, Some(size)) => {
-            if let Some(retention) = s.kafka.retention_bytes {
-                if retention >= size {
-                    c.error(
-                        "kafka.retentionBytes",
-                        format!("{retention} bytes per partition is not below the volume size {} ({size} bytes): the disk can fill up", s.kafka.storage.size),
-                        "set kafka.retentionBytes well below kafka.storage.size (divide by the partitions per broker)",
-                    );
-                }
+            if let Some(retention) = s.kafka.retention_bytes
+                && retention >= size
+            {
+                c.error(
+                    "kafka.retentionBytes",
+                    format!(
+                        "{retention} bytes per partition is not below the volume size {} ({size} bytes): the disk can fill up",
+                        s.kafka.storage.size
+                    ),
+                    "set kafka.retentionBytes well below kafka.storage.size (divide by the partitions per broker)",
+                );
             }
         }
         (StorageKind::Ephemeral, _) => c.warn("kafka.storage.type", "ephemeral storage loses all data when a broker pod restarts"),
     }
 
     // Files the settings point at.
-    if let Some(path) = &s.operator.pull_secret_file {
-        if let Err(why) = material::read_pull_secret(path) {
-            c.error("operator.pullSecretFile", format!("{}: {why}", path.display()), "pass a dockerconfigjson file (raw JSON with \"auths\", or its base64)");
-        }
+    if let Some(path) = &s.operator.pull_secret_file
+        && let Err(why) = material::read_pull_secret(path)
+    {
+        c.error(
+            "operator.pullSecretFile",
+            format!("{}: {why}", path.display()),
+            "pass a dockerconfigjson file (raw JSON with \"auths\", or its base64)",
+        );
     }
     match (&s.ca.cert_file, &s.ca.key_file) {
         (Some(cert), Some(key)) => {
@@ -302,10 +332,10 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
     if s.ca.validity_days < 30 {
         c.error("ca.validityDays", format!("{} days is too short for a cluster CA", s.ca.validity_days), "use 365 or more");
     }
-    if let Some(path) = &s.user.password_file {
-        if let Err(why) = material::read_password_file(path) {
-            c.error("user.passwordFile", format!("{}: {why}", path.display()), "pass a file holding the password on one line");
-        }
+    if let Some(path) = &s.user.password_file
+        && let Err(why) = material::read_password_file(path)
+    {
+        c.error("user.passwordFile", format!("{}: {why}", path.display()), "pass a file holding the password on one line");
     }
     if s.mirror.sync_interval_seconds == 0 {
         c.error("mirror.syncIntervalSeconds", "must be at least 1", "use a few seconds (default 10)");
@@ -318,7 +348,11 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
     if s.kafka.brokers < 3 {
         c.warn("kafka.brokers", format!("{} broker(s): a broker failure stops the site; use 3 or more in production", s.kafka.brokers));
     }
-    let quorum = if s.profile.uses_zookeeper() { ("kafka.zookeeper", s.zookeeper_replicas()) } else { ("kafka.controllers", s.controller_replicas()) };
+    let quorum = if s.profile.uses_zookeeper() {
+        ("kafka.zookeeper", s.zookeeper_replicas())
+    } else {
+        ("kafka.controllers", s.controller_replicas())
+    };
     if quorum.1 < 3 {
         c.warn(quorum.0, format!("a quorum of {} survives no failure; use 3", quorum.1));
     } else if quorum.1 % 2 == 0 {
@@ -334,11 +368,7 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
         c.warn("mirror.enabled", "no mirroring: the DR site will not receive production data");
     }
 
-    if c.errors.is_empty() {
-        Ok(Diagnostics { warnings: c.warnings })
-    } else {
-        Err(InvalidSettings(c.errors))
-    }
+    if c.errors.is_empty() { Ok(Diagnostics { warnings: c.warnings }) } else { Err(InvalidSettings(c.errors)) }
 }
 
 #[cfg(test)]
@@ -395,7 +425,11 @@ mod tests {
         assert!(t.contains("kafka.listener.type") && t.contains("not available with profile legacy"), "{t}");
         let err = SettingsSource::load(&Sources {
             config_file: None,
-            overrides: vec![Override { path: "kafka.listener.type".into(), raw: "ingres".into(), origin: Origin::Flag("--listener".into()) }],
+            overrides: vec![Override {
+                path: "kafka.listener.type".into(),
+                raw: "ingres".into(),
+                origin: Origin::Flag("--listener".into()),
+            }],
         })
         .unwrap_err()
         .to_string();
@@ -467,9 +501,13 @@ mod tests {
 
     #[test]
     fn unsafe_choices_warn() {
-        let d = check(&[("kafka.brokers", "1"), ("topic.replicas", "1"), ("topic.minInsyncReplicas", "1"), ("kafka.controllers", "1")]).unwrap();
+        let d = check(&[("kafka.brokers", "1"), ("topic.replicas", "1"), ("topic.minInsyncReplicas", "1"), ("kafka.controllers", "1")])
+            .unwrap();
         let fields: Vec<&str> = d.warnings.iter().map(|w| w.field.as_str()).collect();
-        assert!(fields.contains(&"kafka.brokers") && fields.contains(&"topic.replicas") && fields.contains(&"kafka.controllers"), "{fields:?}");
+        assert!(
+            fields.contains(&"kafka.brokers") && fields.contains(&"topic.replicas") && fields.contains(&"kafka.controllers"),
+            "{fields:?}"
+        );
     }
 
     #[test]

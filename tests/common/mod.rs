@@ -1,0 +1,2 @@
+pub mod kube_testbed;
+pub mod standin;

@@ -1,0 +1,271 @@
+//! The test's stand-in for what does not run on the test bed: the Strimzi operator (it writes
+//! `status` of Kafka, KafkaUser, KafkaTopic and the mirror resources the way Strimzi does, and the
+//! OpenShift Route of the external listener) and the kubelet (it marks the operator's Pods
+//! running and ready, so the real Deployment controller reports the Deployment Available).
+//! It reacts to watch events, like the real components, and records what it saw so tests can
+//! check the order amqdr applied things in.
+
+#![allow(dead_code)]
+
+use futures::{StreamExt, stream};
+use k8s_openapi::api::core::v1::{Pod, Secret};
+use k8s_openapi::api::rbac::v1::RoleBinding;
+use kube::Client;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use kube::runtime::{WatchStreamExt, watcher};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Debug)]
+pub struct StandinOptions {
+    /// `kafka.strimzi.io/v1beta2` (legacy) or `kafka.strimzi.io/v1` (current).
+    pub api_version: String,
+    /// Namespaces this stand-in serves (tests share clusters).
+    pub namespaces: Vec<String>,
+    /// Mark operator Pods ready (false: the operator never becomes available).
+    pub operator_ready: bool,
+    /// Hostname suffix for Route hosts.
+    pub apps_domain: String,
+}
+
+#[derive(Default, Debug)]
+pub struct Journal {
+    pub events: Vec<String>,
+    /// Things a real operator would have failed on (e.g. a Kafka without its CA Secrets).
+    pub violations: Vec<String>,
+}
+
+pub struct Standin {
+    task: tokio::task::JoinHandle<()>,
+    pub journal: Arc<Mutex<Journal>>,
+}
+
+impl Drop for Standin {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn now() -> String {
+    // RFC 3339 without fractions, as Kubernetes writes it.
+    let t = time::OffsetDateTime::now_utc();
+    format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second())
+}
+
+fn ready_conditions() -> Value {
+    json!([{"type": "Ready", "status": "True", "lastTransitionTime": now()}])
+}
+
+fn resource(api_version: &str, kind: &str, plural: &str) -> ApiResource {
+    let (group, version) = api_version.split_once('/').unwrap();
+    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
+}
+
+enum Event {
+    Custom(&'static str, DynamicObject),
+    Pod(Box<Pod>),
+}
+
+impl Standin {
+    pub async fn start(client: Client, options: StandinOptions) -> Standin {
+        let journal = Arc::new(Mutex::new(Journal::default()));
+        let kinds: Vec<(&'static str, &'static str)> = vec![
+            ("Kafka", "kafkas"),
+            ("KafkaUser", "kafkausers"),
+            ("KafkaTopic", "kafkatopics"),
+            ("KafkaMirrorMaker", "kafkamirrormakers"),
+            ("KafkaMirrorMaker2", "kafkamirrormaker2s"),
+        ];
+        let j = journal.clone();
+        let task = tokio::spawn(async move {
+            let mut streams = Vec::new();
+            for (kind, plural) in kinds {
+                if options.api_version.ends_with("/v1") && kind == "KafkaMirrorMaker" {
+                    continue;
+                }
+                let ar = resource(&options.api_version, kind, plural);
+                let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+                let s = watcher(api, watcher::Config::default())
+                    .default_backoff()
+                    .applied_objects()
+                    .filter_map(move |r| async move { r.ok().map(|o| Event::Custom(kind, o)) })
+                    .boxed();
+                streams.push(s);
+            }
+            let pods: Api<Pod> = Api::all(client.clone());
+            streams.push(
+                watcher(pods, watcher::Config::default().labels("name=strimzi-cluster-operator"))
+                    .default_backoff()
+                    .applied_objects()
+                    .filter_map(|r| async move { r.ok().map(|p| Event::Pod(Box::new(p))) })
+                    .boxed(),
+            );
+            let mut all = stream::select_all(streams);
+            while let Some(event) = all.next().await {
+                let result = match event {
+                    Event::Custom(kind, obj) => on_custom(&client, &options, &j, kind, obj).await,
+                    Event::Pod(pod) => on_pod(&client, &options, &j, *pod).await,
+                };
+                if let Err(e) = result {
+                    j.lock().unwrap().events.push(format!("stand-in error: {e}"));
+                }
+            }
+        });
+        Standin { task, journal }
+    }
+
+    pub fn events(&self) -> Vec<String> {
+        self.journal.lock().unwrap().events.clone()
+    }
+
+    pub fn violations(&self) -> Vec<String> {
+        self.journal.lock().unwrap().violations.clone()
+    }
+}
+
+async fn secret_exists(client: &Client, ns: &str, name: &str) -> bool {
+    let api: Api<Secret> = Api::namespaced(client.clone(), ns);
+    matches!(api.get_opt(name).await, Ok(Some(_)))
+}
+
+async fn on_custom(
+    client: &Client,
+    options: &StandinOptions,
+    journal: &Arc<Mutex<Journal>>,
+    kind: &str,
+    obj: DynamicObject,
+) -> anyhow::Result<()> {
+    let ns = obj.metadata.namespace.clone().unwrap_or_default();
+    if !options.namespaces.contains(&ns) {
+        return Ok(());
+    }
+    let name = obj.metadata.name.clone().unwrap_or_default();
+    let generation = obj.metadata.generation.unwrap_or(1);
+    let data = serde_json::to_value(&obj)?;
+    if data.pointer("/status/observedGeneration").and_then(Value::as_i64) == Some(generation) {
+        return Ok(());
+    }
+    journal.lock().unwrap().events.push(format!("{kind} {ns}/{name} generation {generation}"));
+    let mut status = json!({"observedGeneration": generation, "conditions": ready_conditions()});
+    match kind {
+        "Kafka" => {
+            for secret in [format!("{name}-cluster-ca-cert"), format!("{name}-cluster-ca")] {
+                if !secret_exists(client, &ns, &secret).await {
+                    let msg = format!("Kafka {ns}/{name}: Cluster CA should not be generated, but the secrets were not found ({secret})");
+                    journal.lock().unwrap().violations.push(msg.clone());
+                    status["conditions"] =
+                        json!([{"type": "NotReady", "status": "True", "reason": "ClusterCaSecretsMissing", "message": msg}]);
+                }
+            }
+            let host = format!("{name}-kafka-bootstrap-{ns}.{}", options.apps_domain);
+            status["listeners"] = json!([
+                {"name": "tls", "bootstrapServers": format!("{name}-kafka-bootstrap.{ns}.svc:9093")},
+                {"name": "external", "bootstrapServers": format!("{host}:443"), "addresses": [{"host": host, "port": 443}]},
+            ]);
+            status["clusterId"] = json!(format!("standin-{name}"));
+            let listener_type = data.pointer("/spec/kafka/listeners/1/type").and_then(Value::as_str).unwrap_or("");
+            if listener_type == "route" {
+                ensure_route(client, &ns, &format!("{name}-kafka-bootstrap"), &host).await?;
+            }
+        }
+        "KafkaUser" => {
+            status["username"] = json!(name);
+            status["secret"] = json!(name);
+        }
+        "KafkaTopic" => {
+            status["topicName"] = json!(data.pointer("/spec/topicName").and_then(Value::as_str).unwrap_or(&name));
+        }
+        "KafkaMirrorMaker" | "KafkaMirrorMaker2" => {
+            for path in ["/spec/consumer/tls/trustedCertificates/0/secretName", "/spec/target/tls/trustedCertificates/0/secretName"] {
+                if let Some(secret) = data.pointer(path).and_then(Value::as_str)
+                    && !secret_exists(client, &ns, secret).await
+                {
+                    journal.lock().unwrap().violations.push(format!("{kind} {ns}/{name}: Secret {secret} missing"));
+                }
+            }
+            let bootstrap = data
+                .pointer("/spec/consumer/bootstrapServers")
+                .or_else(|| data.pointer("/spec/mirrors/0/source/bootstrapServers"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            journal.lock().unwrap().events.push(format!("{kind} {ns}/{name} source {bootstrap}"));
+            status["replicas"] = data.pointer("/spec/replicas").cloned().unwrap_or(json!(1));
+        }
+        _ => {}
+    }
+    let ar = resource(&options.api_version, kind, &format!("{}s", kind.to_lowercase()));
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &ar);
+    api.patch_status(&name, &PatchParams::default(), &Patch::Merge(json!({"status": status}))).await?;
+    Ok(())
+}
+
+async fn ensure_route(client: &Client, ns: &str, name: &str, host: &str) -> anyhow::Result<()> {
+    let ar = resource("route.openshift.io/v1", "Route", "routes");
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &ar);
+    if api.get_opt(name).await?.is_none() {
+        let route: DynamicObject = serde_json::from_value(json!({
+            "apiVersion": "route.openshift.io/v1", "kind": "Route",
+            "metadata": {"name": name, "namespace": ns, "labels": {"strimzi.io/kind": "Kafka"}},
+            "spec": {"host": host, "to": {"kind": "Service", "name": name}, "tls": {"termination": "passthrough"}},
+        }))?;
+        api.create(&PostParams::default(), &route).await?;
+    }
+    api.patch_status(
+        name,
+        &PatchParams::default(),
+        &Patch::Merge(json!({"status": {"ingress": [{"host": host, "routerName": "default"}]}})),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn on_pod(client: &Client, options: &StandinOptions, journal: &Arc<Mutex<Journal>>, pod: Pod) -> anyhow::Result<()> {
+    let ns = pod.metadata.namespace.clone().unwrap_or_default();
+    if !options.namespaces.contains(&ns) {
+        return Ok(());
+    }
+    let name = pod.metadata.name.clone().unwrap_or_default();
+    let ready =
+        pod.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+    if ready || !options.operator_ready {
+        return Ok(());
+    }
+    // The operator's first act needs its RoleBindings in the watched namespace.
+    let watched = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.containers.first())
+        .and_then(|c| c.env.as_ref())
+        .and_then(|env| env.iter().find(|e| e.name == "STRIMZI_NAMESPACE"))
+        .and_then(|e| e.value.clone())
+        .unwrap_or_default();
+    let bindings: Api<RoleBinding> = Api::namespaced(client.clone(), &watched);
+    for rb in ["strimzi-cluster-operator", "strimzi-cluster-operator-watched", "strimzi-cluster-operator-entity-operator-delegation"] {
+        if bindings.get_opt(rb).await?.is_none() {
+            journal.lock().unwrap().violations.push(format!("operator Pod {ns}/{name} ran before RoleBinding {rb} existed in {watched}"));
+        }
+    }
+    journal.lock().unwrap().events.push(format!("operator Pod {ns}/{name} started"));
+    let container = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.containers.first())
+        .map(|c| (c.name.clone(), c.image.clone().unwrap_or_default()))
+        .unwrap_or_default();
+    let t = now();
+    let status = json!({"status": {
+        "phase": "Running",
+        "startTime": t,
+        "conditions": [
+            {"type": "PodScheduled", "status": "True", "lastTransitionTime": t},
+            {"type": "Initialized", "status": "True", "lastTransitionTime": t},
+            {"type": "ContainersReady", "status": "True", "lastTransitionTime": t},
+            {"type": "Ready", "status": "True", "lastTransitionTime": t},
+        ],
+        "containerStatuses": [{"name": container.0, "image": container.1, "imageID": "", "ready": true, "started": true,
+            "restartCount": 0, "state": {"running": {"startedAt": t}}}],
+    }});
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    pods.patch_status(&name, &PatchParams::default(), &Patch::Merge(status)).await?;
+    Ok(())
+}

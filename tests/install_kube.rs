@@ -1,0 +1,377 @@
+//! `amqdr install` / `status` / `uninstall` (the real binary) against the Kubernetes test bed: a
+//! real kube-apiserver (CRD schemas, server-side apply, RBAC, watches) and kube-controller-manager
+//! (Deployments, garbage collection, namespace deletion). A stand-in plays Strimzi and the kubelet.
+//!
+//! Each test uses its own namespaces; clusters are shared by tests of one profile.
+
+mod common;
+
+use common::kube_testbed::{self, KubeTestbed};
+use common::standin::{Standin, StandinOptions};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
+use kube::api::Api;
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+struct Layout {
+    prefix: String,
+}
+
+impl Layout {
+    fn new(prefix: &str) -> Self {
+        Layout { prefix: prefix.into() }
+    }
+    fn ns(&self, what: &str, site: &str) -> String {
+        format!("{}-{what}-{site}", self.prefix)
+    }
+    fn namespaces(&self) -> Vec<String> {
+        ["op", "dc"].iter().flat_map(|w| ["a", "b"].iter().map(move |s| (*w, *s))).map(|(w, s)| self.ns(w, s)).collect()
+    }
+    fn args(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        for site in ["a", "b"] {
+            v.push("--set".into());
+            v.push(format!("sites.{site}.operatorNamespace={}", self.ns("op", site)));
+            v.push("--set".into());
+            v.push(format!("sites.{site}.kafkaNamespace={}", self.ns("dc", site)));
+        }
+        v
+    }
+}
+
+fn amqdr(kubeconfig: &Path, args: &[String]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_amqdr"))
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .env("CI", "true")
+        .env_remove("AMQDR_PROFILE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run amqdr")
+}
+
+fn args(list: &[&str], layout: &Layout) -> Vec<String> {
+    let mut v: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+    v.extend(layout.args());
+    v
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    })
+}
+
+fn outcomes(doc: &Value) -> std::collections::BTreeMap<String, usize> {
+    let mut m = std::collections::BTreeMap::new();
+    for s in doc["steps"].as_array().unwrap() {
+        *m.entry(s["outcome"].as_str().unwrap().to_string()).or_default() += 1;
+    }
+    m
+}
+
+async fn standin(bed: &KubeTestbed, api_version: &str, layout: &Layout, operator_ready: bool) -> Standin {
+    let client = kube_testbed::client(&bed.kubeconfig, None).await;
+    Standin::start(
+        client,
+        StandinOptions {
+            api_version: api_version.into(),
+            namespaces: layout.namespaces(),
+            operator_ready,
+            apps_domain: "apps.testbed.local".into(),
+        },
+    )
+    .await
+}
+
+async fn secret_data(client: &kube::Client, ns: &str, name: &str, key: &str) -> String {
+    let api: Api<Secret> = Api::namespaced(client.clone(), ns);
+    let s = api.get(name).await.unwrap_or_else(|e| panic!("Secret {ns}/{name}: {e}"));
+    String::from_utf8(s.data.unwrap()[key].0.clone()).unwrap()
+}
+
+async fn lifecycle(bed: &KubeTestbed, profile: &str, api_version: &str, prefix: &str, purge_at_end: bool) {
+    let layout = Layout::new(prefix);
+    let stand = standin(bed, api_version, &layout, true).await;
+    let client = kube_testbed::client(&bed.kubeconfig, None).await;
+    let kc = bed.kubeconfig.clone();
+
+    // First install: everything created, every wait satisfied.
+    let out = tokio::task::spawn_blocking({
+        let a = args(&["install", "--profile", profile, "-o", "json", "--timeout", "90s"], &layout);
+        let kc = kc.clone();
+        move || amqdr(&kc, &a)
+    })
+    .await
+    .unwrap();
+    let doc = json(&out);
+    assert!(out.status.success(), "install failed: {doc:#}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(doc["result"], "ok");
+    assert_eq!(doc["ca"], "generated");
+    let first = outcomes(&doc);
+    assert!(first.get("created").copied().unwrap_or(0) > 40, "{first:?}");
+    assert_eq!(first.get("resumed"), Some(&2), "{first:?}");
+    assert_eq!(first.get("discovered"), Some(&1), "{first:?}");
+    assert!(stand.violations().is_empty(), "order violations: {:?}", stand.violations());
+    let events = stand.events();
+    assert_eq!(events.iter().filter(|e| e.starts_with("operator Pod")).count(), 2, "{events:?}");
+
+    // The shared CA is in both sites, the password generated once and kept.
+    let ca_a = secret_data(&client, &layout.ns("dc", "a"), "my-cluster-cluster-ca-cert", "ca.crt").await;
+    let ca_b = secret_data(&client, &layout.ns("dc", "b"), "my-second-cluster-cluster-ca-cert", "ca.crt").await;
+    assert_eq!(ca_a, ca_b);
+    assert!(ca_a.starts_with("-----BEGIN CERTIFICATE-----"));
+    let pw = secret_data(&client, &layout.ns("dc", "a"), "my-user-password", "password").await;
+    assert_eq!(pw.len(), 32);
+    assert_eq!(secret_data(&client, &layout.ns("dc", "b"), "my-mirrormaker-source", "password").await, pw);
+    assert_eq!(secret_data(&client, &layout.ns("dc", "b"), "my-mirrormaker-source", "ca.crt").await, ca_a);
+    // The mirror got the discovered source bootstrap.
+    let expected_source = format!("my-cluster-kafka-bootstrap-{}.apps.testbed.local:443", layout.ns("dc", "a"));
+    assert!(stand.events().iter().any(|e| e.contains(&format!("source {expected_source}"))), "{:?}", stand.events());
+
+    // Operator Deployments resumed; per-site ClusterRoleBindings with the right subjects.
+    for site in ["a", "b"] {
+        let deployments: Api<Deployment> = Api::namespaced(client.clone(), &layout.ns("op", site));
+        let d = deployments.get("strimzi-cluster-operator").await.unwrap();
+        assert_ne!(d.spec.as_ref().unwrap().paused, Some(true));
+        let crbs: Api<ClusterRoleBinding> = Api::all(client.clone());
+        let crb = crbs.get(&format!("strimzi-cluster-operator-{}", layout.ns("op", site))).await.unwrap();
+        assert_eq!(crb.subjects.unwrap()[0].namespace.as_deref(), Some(layout.ns("op", site).as_str()));
+    }
+
+    // Second install: nothing changes.
+    let out = tokio::task::spawn_blocking({
+        let a = args(&["install", "--profile", profile, "-o", "json", "--timeout", "60s"], &layout);
+        let kc = kc.clone();
+        move || amqdr(&kc, &a)
+    })
+    .await
+    .unwrap();
+    let doc = json(&out);
+    assert!(out.status.success(), "{doc:#}");
+    let second = outcomes(&doc);
+    assert_eq!(second.get("created"), None, "{second:?}");
+    assert_eq!(second.get("configured"), None, "re-run changed objects: {:#}", doc["steps"]);
+    assert!(second.get("unchanged").copied().unwrap_or(0) > 40, "{second:?}");
+    assert!(doc["ca"].as_str().unwrap().starts_with("cluster Secret"), "{}", doc["ca"]);
+    assert_eq!(secret_data(&client, &layout.ns("dc", "a"), "my-user-password", "password").await, pw);
+
+    // status: everything ready.
+    let out = tokio::task::spawn_blocking({
+        let a = args(&["status", "--profile", profile, "-o", "json"], &layout);
+        let kc = kc.clone();
+        move || amqdr(&kc, &a)
+    })
+    .await
+    .unwrap();
+    let doc = json(&out);
+    assert!(out.status.success(), "{doc:#}");
+    assert_eq!(doc["healthy"], true);
+
+    // uninstall: our namespaces and bindings go, CRDs stay (unless purging).
+    let mut un = vec!["uninstall", "--profile", profile, "-o", "json", "--timeout", "120s"];
+    if purge_at_end {
+        un.push("--purge");
+    }
+    let out = tokio::task::spawn_blocking({
+        let a = args(&un, &layout);
+        let kc = kc.clone();
+        move || amqdr(&kc, &a)
+    })
+    .await
+    .unwrap();
+    let doc = json(&out);
+    assert!(out.status.success(), "{doc:#}\n{}", String::from_utf8_lossy(&out.stderr));
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    for ns in layout.namespaces() {
+        assert!(namespaces.get_opt(&ns).await.unwrap().is_none(), "namespace {ns} still exists");
+    }
+    let crbs: Api<ClusterRoleBinding> = Api::all(client.clone());
+    assert!(crbs.get_opt(&format!("strimzi-cluster-operator-{}", layout.ns("op", "a"))).await.unwrap().is_none());
+    let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> = Api::all(client.clone());
+    assert_eq!(crds.get_opt("kafkas.kafka.strimzi.io").await.unwrap().is_some(), !purge_at_end);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn current_one_cluster_install_rerun_status_uninstall() {
+    let bed = kube_testbed::kube("cur");
+    lifecycle(&bed, "current", "kafka.strimzi.io/v1", "c1", false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_one_cluster_install_rerun_status_uninstall_purge() {
+    let bed = kube_testbed::kube("leg");
+    lifecycle(&bed, "legacy", "kafka.strimzi.io/v1beta2", "l1", true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn current_two_clusters_install() {
+    let (a, b) = (kube_testbed::kube("cur"), kube_testbed::kube("cur-dr"));
+    let dir = tempfile::tempdir().unwrap();
+    let merged = dir.path().join("kubeconfig");
+    let names = kube_testbed::merged_kubeconfig(&[&a, &b], &merged);
+    let layout = Layout::new("c2");
+    let stand_a = standin(&a, "kafka.strimzi.io/v1", &layout, true).await;
+    let stand_b = standin(&b, "kafka.strimzi.io/v1", &layout, true).await;
+    let mut cmd = args(&["install", "-o", "json", "--timeout", "90s", "--context-a", &names[0], "--context-b", &names[1]], &layout);
+    cmd.extend([
+        "--brokers".to_string(),
+        "1".into(),
+        "--set".into(),
+        "topic.replicas=1".into(),
+        "--set".into(),
+        "topic.minInsyncReplicas=1".into(),
+    ]);
+    let out = tokio::task::spawn_blocking({
+        let merged = merged.clone();
+        let cmd = cmd.clone();
+        move || amqdr(&merged, &cmd)
+    })
+    .await
+    .unwrap();
+    let doc = json(&out);
+    assert!(out.status.success(), "{doc:#}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(doc["layout"], "two-clusters");
+    // CRDs applied once per cluster.
+    let crd_steps =
+        doc["steps"].as_array().unwrap().iter().filter(|s| s["kind"] == "CustomResourceDefinition" && s["action"] == "apply").count();
+    assert_eq!(crd_steps, 20);
+    assert!(stand_a.violations().is_empty() && stand_b.violations().is_empty());
+    // Site b's cluster holds the same CA as site a's.
+    let ca_a =
+        secret_data(&kube_testbed::client(&a.kubeconfig, None).await, &layout.ns("dc", "a"), "my-cluster-cluster-ca-cert", "ca.crt").await;
+    let ca_b =
+        secret_data(&kube_testbed::client(&b.kubeconfig, None).await, &layout.ns("dc", "b"), "my-second-cluster-cluster-ca-cert", "ca.crt")
+            .await;
+    assert_eq!(ca_a, ca_b);
+    let out = tokio::task::spawn_blocking({
+        let merged = merged.clone();
+        let mut cmd = cmd.clone();
+        cmd[0] = "uninstall".into();
+        move || amqdr(&merged, &cmd)
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupted_install_converges_when_rerun() {
+    let bed = kube_testbed::kube("cur");
+    let layout = Layout::new("c3");
+    let stand = standin(&bed, "kafka.strimzi.io/v1", &layout, true).await;
+    // Kill the first run as soon as it has created the operator Deployments.
+    let kc = bed.kubeconfig.clone();
+    let a = args(&["install", "--timeout", "90s"], &layout);
+    let killed = tokio::task::spawn_blocking(move || {
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_amqdr"))
+            .args(&a)
+            .env("KUBECONFIG", &kc)
+            .env("CI", "true")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = Vec::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            let stop = line.contains("apply Deployment/strimzi-cluster-operator");
+            lines.push(line);
+            if stop {
+                break;
+            }
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        lines
+    })
+    .await
+    .unwrap();
+    assert!(killed.iter().any(|l| l.contains("apply Deployment")), "{killed:?}");
+
+    let rerun = |extra: &[&str]| {
+        let mut a = args(&["install", "-o", "json", "--timeout", "90s"], &layout);
+        a.extend(extra.iter().map(|s| s.to_string()));
+        let kc = bed.kubeconfig.clone();
+        tokio::task::spawn_blocking(move || amqdr(&kc, &a))
+    };
+    let out = rerun(&[]).await.unwrap();
+    let doc = json(&out);
+    assert!(out.status.success(), "re-run after interruption failed: {doc:#}");
+    assert!(stand.violations().is_empty(), "{:?}", stand.violations());
+    let out = rerun(&[]).await.unwrap();
+    let doc = json(&out);
+    let third = outcomes(&doc);
+    assert!(out.status.success());
+    assert_eq!(third.get("created"), None, "{third:?}");
+    assert_eq!(third.get("configured"), None, "{third:?}");
+    let mut un = args(&["uninstall"], &layout);
+    un.push("--timeout=120s".into());
+    let kc = bed.kubeconfig.clone();
+    let out = tokio::task::spawn_blocking(move || amqdr(&kc, &un)).await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_never_ready_times_out_with_cause() {
+    let bed = kube_testbed::kube("cur");
+    let layout = Layout::new("c4");
+    let _stand = standin(&bed, "kafka.strimzi.io/v1", &layout, false).await;
+    let a = args(&["install", "--timeout", "8s", "--no-mirror"], &layout);
+    let kc = bed.kubeconfig.clone();
+    let out = tokio::task::spawn_blocking(move || amqdr(&kc, &a)).await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("Deployment/strimzi-cluster-operator"), "{stderr}");
+    assert!(stderr.contains("not Available within 8s"), "{stderr}");
+    assert!(stderr.contains("0/1 available"), "{stderr}");
+    assert!(stderr.contains("re-run"), "{stderr}");
+    let un = args(&["uninstall", "--timeout=120s"], &layout);
+    let kc = bed.kubeconfig.clone();
+    let out = tokio::task::spawn_blocking(move || amqdr(&kc, &un)).await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn user_without_rights_gets_a_clear_error_and_nothing_changes() {
+    let bed = kube_testbed::kube("cur");
+    let layout = Layout::new("c5");
+    let out = amqdr(&bed.limited_kubeconfig, &args(&["install", "--timeout", "10s"], &layout));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("may not create customresourcedefinitions.apiextensions.k8s.io"), "{stderr}");
+    assert!(stderr.contains("cluster administrator"), "{stderr}");
+    // Nothing was applied.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let client = kube_testbed::client(&bed.kubeconfig, None).await;
+        let namespaces: Api<Namespace> = Api::all(client);
+        assert!(namespaces.get_opt(&layout.ns("op", "a")).await.unwrap().is_none());
+    });
+}
+
+#[test]
+fn unreachable_api_server_fails_fast_with_the_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    // A loopback port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    std::fs::write(
+        &kc,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: down\nclusters:\n- name: down\n  cluster:\n    server: https://127.0.0.1:{port}\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: down\n  context:\n    cluster: down\n    user: u\n"
+        ),
+    )
+    .unwrap();
+    let out = amqdr(&kc, &["install".to_string(), "--timeout".into(), "10s".into()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot reach the Kubernetes API server"), "{stderr}");
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+}
