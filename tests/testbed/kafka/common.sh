@@ -1,0 +1,80 @@
+# Kafka test bed: shared definitions of up.sh, ctl.sh and down.sh (sourced after ../lib.sh).
+# Site a = production, site b = DR; each a single-node Kafka cluster on loopback with a
+# SASL_SSL/SCRAM-SHA-512 listener (localhost, certificate from amqdr's CA code) and a PLAINTEXT
+# listener for inter-broker and admin use. MirrorMaker copies a -> b with amqdr's settings.
+
+kafka_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+profile_setup() { # profile
+  profile=$1
+  case "$profile" in
+    legacy) kafka_version=3.9 ;;
+    current) kafka_version=4.3 ;;
+    *) die "profile must be legacy or current" ;;
+  esac
+  dir="$testbed_state/kafka-$profile"
+  java_bin=${AMQDR_TESTBED_JAVA:-java}
+}
+
+lib_dir() { "$kafka_here/fetch.sh" "$kafka_version"; }
+
+java_cmd() { # process-name heap main-class args...
+  local name=$1 heap=$2; shift 2
+  local logcfg
+  if [ "$kafka_version" = 3.9 ]; then
+    logcfg=(-Dlog4j.configuration="file:$kafka_here/log4j.properties")
+  else
+    logcfg=(-Dlog4j2.configurationFile="$kafka_here/log4j2.properties")
+  fi
+  echo "$java_bin" -Xms64m "-Xmx$heap" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+    "-Dkafka.logs.dir=$dir/logs" "-Dtestbed.process=$name" "${logcfg[@]}" -cp "$lib/*" "$@"
+}
+
+run_java() { # process-name heap main-class args... (foreground)
+  local cmd; read -r -a cmd <<< "$(java_cmd "$@")"
+  "${cmd[@]}"
+}
+
+start_java() { # process-name heap main-class args... (background, pid in $dir/NAME.pid)
+  local name=$1; local cmd; read -r -a cmd <<< "$(java_cmd "$@")"
+  start_bg "$dir/$name.pid" "$dir/logs/$name.out" "${cmd[@]}"
+}
+
+# Class names that moved between 3.9 and 4.x.
+tool_class() {
+  case "$1:$kafka_version" in
+    topics:*) echo org.apache.kafka.tools.TopicCommand ;;
+    config:3.9) echo kafka.admin.ConfigCommand ;;
+    config:*) echo kafka.admin.ConfigCommand ;;
+    producer:3.9) echo kafka.tools.ConsoleProducer ;;
+    producer:*) echo org.apache.kafka.tools.ConsoleProducer ;;
+    consumer:3.9) echo kafka.tools.ConsoleConsumer ;;
+    consumer:*) echo org.apache.kafka.tools.consumer.ConsoleConsumer ;;
+    offsets:*) echo org.apache.kafka.tools.GetOffsetShell ;;
+    groups:3.9) echo org.apache.kafka.tools.consumer.group.ConsumerGroupCommand ;;
+    groups:*) echo org.apache.kafka.tools.consumer.group.ConsumerGroupCommand ;;
+  esac
+}
+
+read_ports() { read -r zk_port a_plain a_sasl a_ctrl b_plain b_sasl b_ctrl < "$dir/ports"; }
+
+site_plain() { if [ "$1" = a ]; then echo "127.0.0.1:$a_plain"; else echo "127.0.0.1:$b_plain"; fi; }
+site_sasl() { if [ "$1" = a ]; then echo "localhost:$a_sasl"; else echo "localhost:$b_sasl"; fi; }
+
+broker_started() { grep -q "started (kafka.server.Kafka" "$dir/logs/broker-$1.log" 2>/dev/null; }
+
+start_broker() { # site
+  local site=$1
+  : > "$dir/logs/broker-$site.log"
+  start_java "broker-$site" 512m kafka.Kafka "$dir/broker-$site.properties"
+  wait_for 120 "Kafka broker of site $site ($profile)" broker_started "$site" || die "broker $site did not start; see $dir/logs/broker-$site.log"
+}
+
+start_mirror() {
+  if [ "$profile" = legacy ]; then
+    start_java mirror 256m kafka.tools.MirrorMaker --consumer.config "$dir/mm1-consumer.properties" \
+      --producer.config "$dir/mm1-producer.properties" --include "$(cat "$dir/mirror-include")"
+  else
+    start_java mirror 384m org.apache.kafka.connect.mirror.MirrorMaker "$dir/mm2.properties"
+  fi
+}

@@ -1,0 +1,59 @@
+# Shared helpers of the test bed scripts (sourced).
+testbed_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+testbed_state=${AMQDR_TESTBED_DIR:-$testbed_repo/.testbed}
+
+log() { echo "testbed: $*" >&2; }
+die() { echo "testbed: error: $*" >&2; exit 1; }
+
+# N free TCP ports on 127.0.0.1, one per line.
+free_ports() {
+  python3 - "$1" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+print("\n".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+# Start a command in its own session, logging to FILE, recording its pid in PIDFILE.
+start_bg() {
+  local pidfile=$1 logfile=$2; shift 2
+  setsid "$@" >"$logfile" 2>&1 < /dev/null &
+  echo $! > "$pidfile"
+}
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Stop the process groups of the pid files given; bounded wait, then SIGKILL.
+stop_pids() {
+  local f pid
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f")
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  done
+  for _ in $(seq 1 100); do
+    local any=0
+    for f in "$@"; do [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && any=1; done
+    [ "$any" = 0 ] && break
+    sleep 0.1
+  done
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f")
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$f"
+  done
+}
+
+# Wait until a command succeeds, at most SECONDS; no fixed sleeps beyond a short poll interval.
+wait_for() {
+  local seconds=$1 what=$2; shift 2
+  local deadline=$(( $(date +%s) + seconds ))
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+  log "$what ready"
+}
