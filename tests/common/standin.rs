@@ -62,7 +62,7 @@ fn resource(api_version: &str, kind: &str, plural: &str) -> ApiResource {
 }
 
 enum Event {
-    Custom(&'static str, DynamicObject),
+    Custom(&'static str, Box<DynamicObject>),
     Pod(Box<Pod>),
 }
 
@@ -88,7 +88,7 @@ impl Standin {
                 let s = watcher(api, watcher::Config::default())
                     .default_backoff()
                     .applied_objects()
-                    .filter_map(move |r| async move { r.ok().map(|o| Event::Custom(kind, o)) })
+                    .filter_map(move |r| async move { r.ok().map(|o| Event::Custom(kind, Box::new(o))) })
                     .boxed();
                 streams.push(s);
             }
@@ -103,7 +103,7 @@ impl Standin {
             let mut all = stream::select_all(streams);
             while let Some(event) = all.next().await {
                 let result = match event {
-                    Event::Custom(kind, obj) => on_custom(&client, &options, &j, kind, obj).await,
+                    Event::Custom(kind, obj) => on_custom(&client, &options, &j, kind, *obj).await,
                     Event::Pod(pod) => on_pod(&client, &options, &j, *pod).await,
                 };
                 if let Err(e) = result {

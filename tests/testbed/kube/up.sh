@@ -106,7 +106,7 @@ start_bg "$dir/kcm.pid" "$dir/kcm.log" "$bin" kube-controller-manager \
   --authentication-kubeconfig "$dir/kcm.kubeconfig" --authorization-kubeconfig "$dir/kcm.kubeconfig" \
   --bind-address 127.0.0.1 --secure-port "$kcm_port" \
   --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
-  --use-service-account-credentials=false --leader-elect=false \
+  --use-service-account-credentials=true --leader-elect=false \
   --controllers '*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-persistentvolume-binder,-attachdetach,-persistentvolume-expander' \
   --profiling=false --v=1
 wait_for 60 "kube-controller-manager $name" curl -sfk "https://127.0.0.1:$kcm_port/healthz" || die "kube-controller-manager did not start; see $dir/kcm.log"

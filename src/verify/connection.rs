@@ -1,0 +1,344 @@
+//! How verification reaches a site: one `ConnectionSettings` per site, resolved from flags,
+//! the environment, a Java client properties file (the seed's `client-sasl-scram.properties`)
+//! or the cluster (Kafka status, CA and password Secrets); and the one function that turns it
+//! into an rdkafka `ClientConfig`, so every check uses the same SASL/TLS/timeouts. Connection
+//! failures are classified into errors a user can act on.
+
+use crate::error::UsageError;
+use anyhow::{anyhow, Result};
+use rdkafka::client::ClientContext;
+use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::types::RDKafkaErrorCode;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct ConnectionSettings {
+    /// Which site this is, for messages (`a`, `b`, or `explicit`).
+    pub label: String,
+    pub bootstrap: String,
+    pub ca_file: Option<PathBuf>,
+    /// CA certificate PEM (from the cluster's Secret) when there is no file.
+    pub ca_pem: Option<String>,
+    pub user: String,
+    pub password: String,
+    pub timeout: Duration,
+}
+
+impl fmt::Debug for ConnectionSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionSettings")
+            .field("label", &self.label)
+            .field("bootstrap", &self.bootstrap)
+            .field("ca_file", &self.ca_file)
+            .field("user", &self.user)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+impl ConnectionSettings {
+    fn ca_description(&self) -> String {
+        match &self.ca_file {
+            Some(p) => format!("CA file {}", p.display()),
+            None => "the cluster CA from the cluster's Secret".into(),
+        }
+    }
+
+    /// The one place a Kafka client configuration is made.
+    pub fn client_config(&self) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", &self.bootstrap)
+            .set("security.protocol", "SASL_SSL")
+            .set("sasl.mechanisms", "SCRAM-SHA-512")
+            .set("sasl.username", &self.user)
+            .set("sasl.password", &self.password)
+            // Hostname verification stays on (librdkafka's default, stated for clarity).
+            .set("ssl.endpoint.identification.algorithm", "https")
+            .set("broker.address.family", "v4")
+            .set("socket.timeout.ms", (self.timeout.as_millis().clamp(1000, 60_000)).to_string())
+            .set("message.max.bytes", "2097152")
+            .set("receive.message.max.bytes", "104857600")
+            .set("client.id", format!("amqdr-verify-{}", self.label));
+        match (&self.ca_file, &self.ca_pem) {
+            (Some(f), _) => {
+                c.set("ssl.ca.location", f.display().to_string());
+            }
+            (None, Some(pem)) => {
+                c.set("ssl.ca.pem", pem);
+            }
+            (None, None) => {}
+        }
+        c.set_log_level(RDKafkaLogLevel::Warning);
+        c
+    }
+}
+
+/// Client context that keeps librdkafka's error and log messages, so a failed connection can
+/// say *why* (authentication, certificate, refused connection).
+#[derive(Clone, Default)]
+pub struct RecordingContext {
+    pub messages: Arc<Mutex<Vec<String>>>,
+}
+
+impl ClientContext for RecordingContext {
+    fn log(&self, _level: RDKafkaLogLevel, fac: &str, log_message: &str) {
+        let mut m = self.messages.lock().expect("lock");
+        if m.len() < 200 {
+            m.push(format!("{fac}: {log_message}"));
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        let mut m = self.messages.lock().expect("lock");
+        if m.len() < 200 {
+            m.push(format!("{error}: {reason}"));
+        }
+    }
+}
+
+impl RecordingContext {
+    pub fn text(&self) -> String {
+        self.messages.lock().expect("lock").join("\n")
+    }
+}
+
+/// Why a site could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("authentication failed on {site} ({bootstrap}) as user {user}: wrong password, or no SCRAM-SHA-512 credential for that user\n  fix: check --password-file / the user's Secret")]
+    AuthenticationFailed { site: String, bootstrap: String, user: String },
+    #[error("TLS certificate verify failed on {site} ({bootstrap}): the broker's certificate is not trusted by {ca}, or its name does not match the address\n  fix: pass the cluster CA (the `<cluster>-cluster-ca-cert` Secret's ca.crt) with --ca-file")]
+    CertificateVerifyFailed { site: String, bootstrap: String, ca: String },
+    #[error("cannot reach {site} at {bootstrap}: {detail}\n  fix: check the address (Route/LoadBalancer host and port) and that the cluster is up")]
+    Unreachable { site: String, bootstrap: String, detail: String },
+    #[error("topic {topic} does not exist on {site} ({bootstrap})\n  fix: create it (a KafkaTopic), or pass --topic")]
+    UnknownTopic { site: String, bootstrap: String, topic: String },
+}
+
+/// Classify librdkafka's messages from a failed connection attempt.
+pub fn classify(settings: &ConnectionSettings, messages: &str, fallback: &str) -> ConnectError {
+    let site = format!("site {}", settings.label);
+    let bootstrap = settings.bootstrap.clone();
+    let lower = messages.to_lowercase();
+    if lower.contains("authentication failed") || lower.contains("sasl authentication error") || lower.contains("invalid credentials") {
+        ConnectError::AuthenticationFailed { site, bootstrap, user: settings.user.clone() }
+    } else if lower.contains("certificate verify failed") || lower.contains("ssl handshake failed") {
+        ConnectError::CertificateVerifyFailed { site, bootstrap, ca: settings.ca_description() }
+    } else {
+        let detail = messages
+            .lines()
+            .find(|l| l.contains("Connect to") || l.contains("refused") || l.contains("resolve"))
+            .map(str::to_string)
+            .unwrap_or_else(|| fallback.to_string());
+        ConnectError::Unreachable { site, bootstrap, detail }
+    }
+}
+
+/// Connect and check the topic exists, within the timeout; a clear error otherwise.
+pub fn probe(settings: &ConnectionSettings, topic: Option<&str>) -> Result<()> {
+    let context = RecordingContext::default();
+    let consumer: BaseConsumer<RecordingContext> = settings
+        .client_config()
+        .set("group.id", "amqdr-verify-probe")
+        .create_with_context(context.clone())
+        .map_err(|e| anyhow!("invalid client settings for site {}: {e}", settings.label))?;
+    match consumer.fetch_metadata(topic, settings.timeout) {
+        Ok(md) => {
+            if let Some(t) = topic {
+                let found = md.topics().iter().find(|x| x.name() == t);
+                let missing = match found {
+                    None => true,
+                    Some(x) => matches!(x.error(), Some(e) if RDKafkaErrorCode::from(e) == RDKafkaErrorCode::UnknownTopicOrPartition)
+                        || x.partitions().is_empty(),
+                };
+                if missing {
+                    return Err(ConnectError::UnknownTopic { site: format!("site {}", settings.label), bootstrap: settings.bootstrap.clone(), topic: t.into() }.into());
+                }
+            }
+            Ok(())
+        }
+        Err(e) => Err(classify(settings, &context.text(), &e.to_string()).into()),
+    }
+}
+
+/// Explicit connection inputs: flags, environment, a properties file.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionInputs {
+    pub bootstrap: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub user: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub client_config: Option<PathBuf>,
+}
+
+/// Java client properties in the seed's format: what amqdr can use of them.
+#[derive(Debug, Default, PartialEq)]
+pub struct JavaClientProperties {
+    pub bootstrap: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Parse `.properties` text (key=value, `\` continuations, # comments).
+pub fn parse_properties(text: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let mut logical = String::new();
+    for raw in text.lines() {
+        let line = raw.trim_start();
+        if logical.is_empty() && (line.starts_with('#') || line.starts_with('!') || line.trim().is_empty()) {
+            continue;
+        }
+        if let Some(stripped) = line.strip_suffix('\\') {
+            logical.push_str(stripped);
+            continue;
+        }
+        logical.push_str(line);
+        if let Some(idx) = logical.find(['=', ':']) {
+            out.insert(logical[..idx].trim().to_string(), logical[idx + 1..].trim().to_string());
+        }
+        logical.clear();
+    }
+    out
+}
+
+pub fn read_java_properties(path: &Path) -> Result<JavaClientProperties> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError::new(format!("--client-config {}: cannot read: {e}", path.display())))?;
+    let props = parse_properties(&text);
+    let bad = |msg: String| -> anyhow::Error { UsageError::new(format!("--client-config {}: {msg}", path.display())).into() };
+    if let Some(p) = props.get("security.protocol") {
+        if p != "SASL_SSL" {
+            return Err(bad(format!("security.protocol={p}; amqdr verifies SASL_SSL listeners")));
+        }
+    }
+    if let Some(m) = props.get("sasl.mechanism") {
+        if m != "SCRAM-SHA-512" {
+            return Err(bad(format!("sasl.mechanism={m}; amqdr uses SCRAM-SHA-512")));
+        }
+    }
+    let jaas = props.get("sasl.jaas.config").cloned().unwrap_or_default();
+    let field = |name: &str| -> Option<String> {
+        let idx = jaas.find(&format!("{name}="))?;
+        let rest = &jaas[idx + name.len() + 1..];
+        let rest = rest.trim_start();
+        if let Some(quoted) = rest.strip_prefix('"') {
+            quoted.find('"').map(|end| quoted[..end].to_string())
+        } else {
+            Some(rest.split([' ', ';']).next().unwrap_or("").to_string())
+        }
+    };
+    let mut ca_file = None;
+    if let Some(loc) = props.get("ssl.truststore.location") {
+        let kind = props.get("ssl.truststore.type").map(|t| t.to_uppercase()).unwrap_or_else(|| "JKS".into());
+        if kind != "PEM" {
+            return Err(bad(format!(
+                "ssl.truststore.type={kind}: amqdr reads PEM trust stores only; pass the CA certificate with --ca-file (e.g. `oc extract secret/my-cluster-cluster-ca-cert --keys=ca.crt`)"
+            )));
+        }
+        ca_file = Some(PathBuf::from(loc));
+    }
+    if props.get("ssl.endpoint.identification.algorithm").is_some_and(|v| v.is_empty()) {
+        return Err(bad("ssl.endpoint.identification.algorithm is empty (hostname verification off); amqdr keeps TLS verification on".into()));
+    }
+    Ok(JavaClientProperties { bootstrap: props.get("bootstrap.servers").cloned(), user: field("username"), password: field("password"), ca_file })
+}
+
+impl ConnectionInputs {
+    /// Resolve a site's connection from explicit inputs; `None` if no bootstrap is known.
+    pub fn resolve(&self, label: &str, timeout: Duration) -> Result<Option<ConnectionSettings>> {
+        let props = match &self.client_config {
+            Some(p) => read_java_properties(p)?,
+            None => JavaClientProperties::default(),
+        };
+        let Some(bootstrap) = self.bootstrap.clone().or(props.bootstrap) else { return Ok(None) };
+        let user = self.user.clone().or(props.user).unwrap_or_else(|| "my-user".into());
+        let password = match (&self.password_file, props.password) {
+            (Some(f), _) => crate::material::read_password_file(f).map_err(|e| UsageError::new(format!("--password-file {}: {e}", f.display())))?,
+            (None, Some(p)) => p,
+            (None, None) => {
+                return Err(UsageError::new(format!("no password for site {label}"))
+                    .with_hint("pass --password-file FILE (or AMQDR_PASSWORD_FILE), or --client-config with sasl.jaas.config")
+                    .into());
+            }
+        };
+        let ca_file = self.ca_file.clone().or(props.ca_file);
+        if let Some(f) = &ca_file {
+            let text = std::fs::read_to_string(f).map_err(|e| UsageError::new(format!("CA file {}: cannot read: {e}", f.display())))?;
+            crate::certs::inspect_certificate(&text).map_err(|e| UsageError::new(format!("CA file {}: {e}", f.display())))?;
+        }
+        Ok(Some(ConnectionSettings { label: label.into(), bootstrap, ca_file, ca_pem: None, user, password, timeout }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> ConnectionSettings {
+        ConnectionSettings {
+            label: "a".into(),
+            bootstrap: "localhost:9094".into(),
+            ca_file: Some("/tmp/ca.crt".into()),
+            ca_pem: None,
+            user: "my-user".into(),
+            password: "pw".into(),
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn seed_properties_file() {
+        let text = r#"
+security.protocol=SASL_SSL
+ssl.truststore.location=/tmp/ca.crt
+ssl.truststore.type=PEM
+ssl.endpoint.identification.algorithm=HTTPS
+
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required \
+      username="my-user" \
+      password="gUoNKbFYIPV5";
+"#;
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), text).unwrap();
+        let p = read_java_properties(f.path()).unwrap();
+        assert_eq!(p.user.as_deref(), Some("my-user"));
+        assert_eq!(p.password.as_deref(), Some("gUoNKbFYIPV5"));
+        assert_eq!(p.ca_file, Some(PathBuf::from("/tmp/ca.crt")));
+    }
+
+    #[test]
+    fn jks_truststore_is_refused_with_a_fix() {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), "ssl.truststore.location=kafka.client.truststore.jks\nssl.truststore.password=test1234\n").unwrap();
+        let e = read_java_properties(f.path()).unwrap_err().to_string();
+        assert!(e.contains("--ca-file") && e.contains("JKS"), "{e}");
+    }
+
+    #[test]
+    fn classification() {
+        let s = settings();
+        assert!(matches!(
+            classify(&s, "Local: Authentication failure: SASL authentication error: Authentication failed during authentication due to invalid credentials", ""),
+            ConnectError::AuthenticationFailed { .. }
+        ));
+        let e = classify(&s, "SSL handshake failed: error:0A000086:SSL routines::certificate verify failed", "");
+        assert!(e.to_string().contains("/tmp/ca.crt"), "{e}");
+        assert!(matches!(classify(&s, "Connect to ipv4#127.0.0.1:1 failed: Connection refused", ""), ConnectError::Unreachable { .. }));
+    }
+
+    #[test]
+    fn client_config_keeps_verification_on_and_hides_nothing_it_should_not() {
+        let c = settings().client_config();
+        assert_eq!(c.get("ssl.endpoint.identification.algorithm"), Some("https"));
+        assert_eq!(c.get("security.protocol"), Some("SASL_SSL"));
+        assert!(!format!("{:?}", settings()).contains("pw\""));
+    }
+}
