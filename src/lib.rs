@@ -16,3 +16,4 @@ pub mod profile;
 pub mod progress;
 pub mod render;
 pub mod settings;
+pub mod verify;

@@ -9,47 +9,47 @@ use std::path::PathBuf;
 #[command(next_help_heading = "Settings (defaults < --config file < AMQDR_* environment < flags)")]
 pub struct SettingsArgs {
     /// Settings file (YAML, like a Helm values file); see `amqdr render --print-config`.
-    #[arg(long, short = 'c', env = "AMQDR_CONFIG", value_name = "FILE")]
+    #[arg(long, short = 'c', env = "AMQDR_CONFIG", value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
 
     /// Operator generation: legacy = Strimzi 0.45.2 (ZooKeeper), current = Strimzi 1.2.0 (KRaft). [env: AMQDR_PROFILE]
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, global = true)]
     pub profile: Option<Profile>,
 
     /// Kube context of site a (production). [env: AMQDR_CONTEXT_A]
-    #[arg(long, value_name = "CONTEXT")]
+    #[arg(long, value_name = "CONTEXT", global = true)]
     pub context_a: Option<String>,
 
     /// Kube context of site b (DR); the same as site a means one cluster with two namespace pairs. [env: AMQDR_CONTEXT_B]
-    #[arg(long, value_name = "CONTEXT")]
+    #[arg(long, value_name = "CONTEXT", global = true)]
     pub context_b: Option<String>,
 
     /// External listener type of both clusters. [env: AMQDR_LISTENER]
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, global = true)]
     pub listener: Option<ListenerType>,
 
     /// Number of Kafka brokers per site.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", global = true)]
     pub brokers: Option<u32>,
 
     /// Image pull secret (dockerconfigjson, raw or base64) for the operator images. [env: AMQDR_PULL_SECRET]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     pub pull_secret: Option<PathBuf>,
 
     /// Cluster CA certificate (PEM) to use instead of generating one; needs --ca-key. [env: AMQDR_CA_CERT]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     pub ca_cert: Option<PathBuf>,
 
     /// Private key (PKCS#8 PEM) of --ca-cert. [env: AMQDR_CA_KEY]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     pub ca_key: Option<PathBuf>,
 
     /// SCRAM password of the Kafka user (first line of FILE); generated when absent. [env: AMQDR_PASSWORD_FILE]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     pub password_file: Option<PathBuf>,
 
     /// Set any setting by its path, e.g. --set kafka.storage.size=100Gi (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE")]
+    #[arg(long = "set", value_name = "PATH=VALUE", global = true)]
     pub set: Vec<String>,
 }
 

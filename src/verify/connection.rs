@@ -102,6 +102,8 @@ impl ClientContext for RecordingContext {
     }
 }
 
+impl rdkafka::consumer::ConsumerContext for RecordingContext {}
+
 impl RecordingContext {
     pub fn text(&self) -> String {
         self.messages.lock().expect("lock").join("\n")
@@ -163,7 +165,13 @@ pub fn probe(settings: &ConnectionSettings, topic: Option<&str>) -> Result<()> {
             }
             Ok(())
         }
-        Err(e) => Err(classify(settings, &context.text(), &e.to_string()).into()),
+        Err(e) => {
+            // librdkafka hands error and log events to the application only when it polls.
+            for _ in 0..5 {
+                let _ = consumer.poll(Duration::from_millis(50));
+            }
+            Err(classify(settings, &context.text(), &e.to_string()).into())
+        }
     }
 }
 

@@ -1,0 +1,315 @@
+//! `amqdr verify`: real Kafka clients (librdkafka over SASL_SSL/SCRAM-SHA-512) against the
+//! sites — produce/consume, mirror, perf, lag, latency, failover — with a table, JSON or JUnit
+//! report. Exit code 3 when a check ran and failed.
+
+pub mod checks;
+pub mod clients;
+pub mod connection;
+pub mod perf;
+pub mod report;
+
+use crate::error::{CheckFailed, UsageError};
+use crate::settings::{Settings, SiteId};
+use anyhow::{Context, Result};
+use connection::{ConnectionInputs, ConnectionSettings};
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub name: String,
+    pub passed: bool,
+    pub summary: String,
+    pub seconds: f64,
+    pub details: serde_json::Value,
+}
+
+impl CheckResult {
+    pub fn new(name: String, passed: bool, summary: String, started: Instant) -> Self {
+        CheckResult { name, passed, summary, seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0, details: serde_json::Value::Null }
+    }
+    pub fn with(mut self, details: serde_json::Value) -> Self {
+        self.details = details;
+        self
+    }
+}
+
+/// Latency percentiles in milliseconds.
+#[derive(Debug, Clone, Copy, Serialize, Default)]
+pub struct Percentiles {
+    pub count: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub max_ms: f64,
+}
+
+impl Percentiles {
+    pub fn from_micros(h: &Histogram<u64>) -> Self {
+        if h.is_empty() {
+            return Percentiles::default();
+        }
+        let ms = |v: u64| v as f64 / 1000.0;
+        Percentiles {
+            count: h.len(),
+            p50_ms: ms(h.value_at_quantile(0.50)),
+            p99_ms: ms(h.value_at_quantile(0.99)),
+            p999_ms: ms(h.value_at_quantile(0.999)),
+            max_ms: ms(h.max()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Check {
+    ProduceConsume { site: SiteId, records: usize, record_size: usize },
+    Mirror { records: usize, record_size: usize },
+    Perf { site: SiteId, options: perf::PerfOptions, matrix_seconds: Option<u64>, markdown: bool },
+    Lag { watch: bool, interval: Duration, count: Option<u64>, max_lag_seconds: Option<f64> },
+    Latency { site: SiteId, iterations: usize, record_size: usize, acks: String },
+    Failover { records: usize, consume_first: usize },
+    All,
+}
+
+impl PartialEq for perf::PerfOptions {
+    fn eq(&self, other: &Self) -> bool {
+        serde_json::to_value(self).ok() == serde_json::to_value(other).ok()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum VerifyFormat {
+    #[default]
+    Table,
+    Json,
+}
+
+/// Everything a verification needs, without clap.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    pub check: Check,
+    /// Connection inputs of site a (production / source) and b (DR / target).
+    pub site_a: ConnectionInputs,
+    pub site_b: ConnectionInputs,
+    pub topic: Option<String>,
+    pub mirror_group: Option<String>,
+    pub timeout: Duration,
+    pub format: VerifyFormat,
+    pub junit: Option<PathBuf>,
+    /// Settings (profile, contexts, names) for connections read from the clusters.
+    pub settings: Settings,
+}
+
+/// Resolve a site: explicit inputs first, otherwise the cluster (Kafka status, Secrets).
+async fn site_connection(options: &VerifyOptions, site: SiteId) -> Result<ConnectionSettings> {
+    let inputs = match site {
+        SiteId::A => &options.site_a,
+        SiteId::B => &options.site_b,
+    };
+    if let Some(c) = inputs.resolve(site.as_str(), options.timeout)? {
+        return Ok(c);
+    }
+    from_cluster(&options.settings, site, inputs, options.timeout).await.with_context(|| {
+        format!(
+            "no bootstrap address for site {site} was given (--bootstrap / --{}-bootstrap / AMQDR_SITE_{}_BOOTSTRAP), and reading it from the cluster failed",
+            if site == SiteId::A { "source" } else { "target" },
+            site.as_str().to_uppercase()
+        )
+    })
+}
+
+/// The site's external bootstrap from its Kafka's status (or Route), the CA from
+/// `<cluster>-cluster-ca-cert`, the password from amqdr's user password Secret.
+async fn from_cluster(settings: &Settings, site: SiteId, inputs: &ConnectionInputs, timeout: Duration) -> Result<ConnectionSettings> {
+    use crate::kube::{apply, client::Cluster, cluster_state};
+    let st = settings.site(site);
+    let cluster = Cluster::connect(st.context.as_deref()).await?;
+    let ns = st.kafka_namespace.as_str();
+    let kafka = apply::get(&cluster, settings.profile.api_version(), "Kafka", Some(ns), &st.cluster_name)
+        .await?
+        .ok_or_else(|| UsageError::new(format!("Kafka {ns}/{} not found on {}", st.cluster_name, cluster.context)))?;
+    let bootstrap = match cluster_state::bootstrap_from_status(&kafka) {
+        Some(b) => b,
+        None => apply::get(&cluster, "route.openshift.io/v1", "Route", Some(ns), &format!("{}-kafka-bootstrap", st.cluster_name))
+            .await
+            .ok()
+            .flatten()
+            .and_then(|r| cluster_state::bootstrap_from_route(&r))
+            .ok_or_else(|| UsageError::new(format!("Kafka {ns}/{} reports no external listener address yet", st.cluster_name)))?,
+    };
+    let secret = |name: String, key: &'static str| {
+        let cluster = cluster.clone();
+        async move {
+            let v = apply::get(&cluster, "v1", "Secret", Some(ns), &name).await?.ok_or_else(|| anyhow::anyhow!("Secret {ns}/{name} not found"))?;
+            let raw = v.get("data").and_then(|d| d.get(key)).and_then(|x| x.as_str()).unwrap_or("");
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::STANDARD.decode(raw).with_context(|| format!("Secret {ns}/{name} key {key}"))?;
+            anyhow::Ok(String::from_utf8_lossy(&bytes).into_owned())
+        }
+    };
+    let ca_pem = match &inputs.ca_file {
+        Some(_) => None,
+        None => Some(secret(format!("{}-cluster-ca-cert", st.cluster_name), "ca.crt").await?),
+    };
+    let password = match &inputs.password_file {
+        Some(f) => crate::material::read_password_file(f).map_err(|e| UsageError::new(format!("--password-file {}: {e}", f.display())))?,
+        None => secret(crate::render::user_password_secret(settings), "password").await?,
+    };
+    Ok(ConnectionSettings {
+        label: site.as_str().into(),
+        bootstrap,
+        ca_file: inputs.ca_file.clone(),
+        ca_pem,
+        user: inputs.user.clone().unwrap_or_else(|| settings.user.name.clone()),
+        password,
+        timeout,
+    })
+}
+
+fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> impl std::future::Future<Output = Result<T>> {
+    async move { tokio::task::spawn_blocking(f).await.context("check thread panicked")? }
+}
+
+/// Run the selected check(s); print the report; the error chain carries the exit code.
+pub async fn run(options: VerifyOptions) -> Result<()> {
+    let topic = options.topic.clone().unwrap_or_else(|| options.settings.topic.name.clone());
+    let timeout = options.timeout;
+    let mut results: Vec<CheckResult> = Vec::new();
+    let needs = |s: SiteId| match &options.check {
+        Check::ProduceConsume { site, .. } | Check::Perf { site, .. } | Check::Latency { site, .. } => *site == s,
+        _ => true,
+    };
+    let a = if needs(SiteId::A) { Some(site_connection(&options, SiteId::A).await?) } else { None };
+    let b = if needs(SiteId::B) { Some(site_connection(&options, SiteId::B).await?) } else { None };
+    let pick = |s: SiteId| -> ConnectionSettings { if s == SiteId::A { a.clone().expect("site a") } else { b.clone().expect("site b") } };
+    let mm1_group = (options.settings.mirror_kind() == crate::profile::MirrorKind::KafkaMirrorMaker)
+        .then(|| options.mirror_group.clone().unwrap_or_else(|| options.settings.mirror_group_id()));
+
+    match options.check.clone() {
+        Check::ProduceConsume { site, records, record_size } => {
+            let s = pick(site);
+            let t = topic.clone();
+            results.push(blocking(move || checks::produce_consume(&s, &t, records, record_size)).await?);
+        }
+        Check::Mirror { records, record_size } => {
+            let (s, d, t) = (pick(SiteId::A), pick(SiteId::B), topic.clone());
+            results.push(blocking(move || checks::mirror(&s, &d, &t, records, record_size, timeout)).await?);
+        }
+        Check::Latency { site, iterations, record_size, acks } => {
+            let (s, t) = (pick(site), topic.clone());
+            results.push(blocking(move || checks::latency(&s, &t, iterations, record_size, &acks)).await?);
+        }
+        Check::Perf { site, options: po, matrix_seconds, markdown } => {
+            let (s, t) = (pick(site), topic.clone());
+            let target = if site == SiteId::A { b.clone() } else { None };
+            match matrix_seconds {
+                None => results.push(blocking(move || perf::check(&s, &t, &po, target.as_ref())).await?),
+                Some(secs) => {
+                    let started = Instant::now();
+                    let rows = blocking(move || perf::matrix(&s, &t, &po, secs, target.as_ref())).await?;
+                    if markdown {
+                        print!("{}", perf::matrix_markdown(&rows));
+                        return Ok(());
+                    }
+                    results.push(CheckResult::new("perf seed matrix".into(), true, report::matrix_summary(&rows), started).with(serde_json::json!({"rows": rows})));
+                }
+            }
+        }
+        Check::Lag { watch, interval, count, max_lag_seconds } => {
+            let mut iteration = 0u64;
+            loop {
+                let started = Instant::now();
+                let (s, d, t, g) = (pick(SiteId::A), pick(SiteId::B), topic.clone(), mm1_group.clone());
+                let lags = blocking(move || checks::lag(&s, &d, &t, g.as_deref())).await?;
+                let worst = lags.iter().map(|l| l.seconds).fold(0.0, f64::max);
+                let passed = max_lag_seconds.is_none_or(|m| worst <= m);
+                let result = CheckResult::new("lag".into(), passed, report::lag_summary(&lags), started).with(serde_json::json!({"partitions": lags}));
+                iteration += 1;
+                if watch && options.format == VerifyFormat::Table {
+                    print!("\x1b[2J\x1b[H{}", report::lag_table(&lags));
+                    use std::io::Write;
+                    std::io::stdout().flush().ok();
+                }
+                if !watch || count.is_some_and(|c| iteration >= c) {
+                    if watch && options.format == VerifyFormat::Table {
+                        results.push(result);
+                        return finish(results, &options, true);
+                    }
+                    results.push(result);
+                    break;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(interval) => {}
+                    _ = tokio::signal::ctrl_c() => { results.push(result); break; }
+                }
+            }
+        }
+        Check::Failover { records, consume_first } => {
+            let (s, d, t) = (pick(SiteId::A), pick(SiteId::B), topic.clone());
+            if mm1_group.is_some() {
+                return Err(UsageError::new("failover needs MirrorMaker 2's consumer-group offset sync; profile legacy runs MirrorMaker 1")
+                    .with_hint("use --profile current")
+                    .into());
+            }
+            results.push(blocking(move || checks::failover(&s, &d, &t, records, consume_first, timeout)).await?);
+        }
+        Check::All => {
+            let (sa, sb) = (pick(SiteId::A), pick(SiteId::B));
+            let set: Vec<(&str, Box<dyn FnOnce() -> Result<CheckResult> + Send>)> = {
+                let (t1, t2, t3, t4, t5, t6) = (topic.clone(), topic.clone(), topic.clone(), topic.clone(), topic.clone(), topic.clone());
+                let (a1, a2, a3, a4, a5) = (sa.clone(), sa.clone(), sa.clone(), sa.clone(), sa.clone());
+                let (b1, b2, b3, b4) = (sb.clone(), sb.clone(), sb.clone(), sb.clone());
+                let g = mm1_group.clone();
+                vec![
+                    ("produce-consume site a", Box::new(move || checks::produce_consume(&a1, &t1, 100, 1024))),
+                    ("produce-consume site b", Box::new(move || checks::produce_consume(&b1, &t2, 100, 1024))),
+                    ("mirror a -> b", Box::new(move || checks::mirror(&a2, &b2, &t3, 100, 1024, timeout))),
+                    ("latency site a", Box::new(move || checks::latency(&a3, &t4, 50, 1024, "all"))),
+                    (
+                        "perf site a",
+                        Box::new(move || perf::check(&a4, &t5, &perf::PerfOptions { num_records: 2000, record_size: 1024, throughput: -1.0, ..Default::default() }, Some(&b3))),
+                    ),
+                    (
+                        "lag",
+                        Box::new(move || {
+                            let started = Instant::now();
+                            let lags = checks::lag(&a5, &b4, &t6, g.as_deref())?;
+                            Ok(CheckResult::new("lag".into(), true, report::lag_summary(&lags), started).with(serde_json::json!({"partitions": lags})))
+                        }),
+                    ),
+                ]
+            };
+            for (name, f) in set {
+                let started = Instant::now();
+                match blocking(f).await {
+                    Ok(r) => results.push(r),
+                    Err(e) => results.push(CheckResult::new(name.into(), false, crate::error::report(&e), started)),
+                }
+            }
+        }
+    }
+    finish(results, &options, false)
+}
+
+fn finish(results: Vec<CheckResult>, options: &VerifyOptions, already_printed: bool) -> Result<()> {
+    if !already_printed {
+        match options.format {
+            VerifyFormat::Table => print!("{}", report::table(&results)),
+            VerifyFormat::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({
+                "passed": results.iter().all(|r| r.passed),
+                "checks": results,
+            }))?),
+        }
+    }
+    if let Some(path) = &options.junit {
+        std::fs::write(path, report::junit(&results)?).with_context(|| format!("writing JUnit report {}", path.display()))?;
+    }
+    let failed: Vec<&str> = results.iter().filter(|r| !r.passed).map(|r| r.name.as_str()).collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(CheckFailed(format!("failed: {}", failed.join(", "))).into())
+    }
+}
