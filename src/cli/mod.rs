@@ -47,7 +47,7 @@ pub enum Command {
     #[command(subcommand)]
     Mirror(mirror::MirrorCommand),
     /// Check the sites with real Kafka clients: produce/consume, mirror, perf, lag, latency.
-    Verify(verify::VerifyArgs),
+    Verify(Box<verify::VerifyArgs>),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -64,7 +64,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Uninstall(args) => uninstall::run(args),
         Command::Status(args) => uninstall::run_status(args),
         Command::Mirror(cmd) => mirror::run(cmd),
-        Command::Verify(args) => verify::run(args),
+        Command::Verify(args) => verify::run(*args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "amqdr", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)

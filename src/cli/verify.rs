@@ -1,7 +1,7 @@
 //! `amqdr verify ...`: argument parsing only; the checks live in `crate::verify`.
 
-use super::install::{humantime_duration, runtime};
 use super::SettingsArgs;
+use super::install::{humantime_duration, runtime};
 use crate::settings::SiteId;
 use crate::verify::connection::ConnectionInputs;
 use crate::verify::perf::PerfOptions;
@@ -191,14 +191,25 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let check = match args.check {
         CheckCommand::ProduceConsume { site, records, record_size } => Check::ProduceConsume { site, records, record_size },
         CheckCommand::Mirror { records, record_size } => Check::Mirror { records, record_size },
-        CheckCommand::Perf { site, num_records, record_size, throughput, acks, batch_size, compression, buffer_memory, linger_ms, matrix, matrix_seconds, markdown } => {
-            Check::Perf {
-                site,
-                options: PerfOptions { num_records, record_size, throughput, acks, batch_size, compression, buffer_memory, linger_ms },
-                matrix_seconds: matrix.map(|_| matrix_seconds),
-                markdown,
-            }
-        }
+        CheckCommand::Perf {
+            site,
+            num_records,
+            record_size,
+            throughput,
+            acks,
+            batch_size,
+            compression,
+            buffer_memory,
+            linger_ms,
+            matrix,
+            matrix_seconds,
+            markdown,
+        } => Check::Perf {
+            site,
+            options: PerfOptions { num_records, record_size, throughput, acks, batch_size, compression, buffer_memory, linger_ms },
+            matrix_seconds: matrix.map(|_| matrix_seconds),
+            markdown,
+        },
         CheckCommand::Lag { watch, interval, count, max_lag_seconds } => Check::Lag { watch, interval, count, max_lag_seconds },
         CheckCommand::Latency { site, iterations, record_size, acks } => Check::Latency { site, iterations, record_size, acks },
         CheckCommand::Failover { records, consume_first } => Check::Failover { records, consume_first },

@@ -2,9 +2,9 @@
 //! consumer-group failover drill. Each returns a [`CheckResult`]; connection problems are errors.
 
 use super::clients::{self, collect, consumer, end_offsets, finish, payload, producer, run_id, send};
-use super::connection::{probe, ConnectionSettings};
+use super::connection::{ConnectionSettings, probe};
 use super::{CheckResult, Percentiles};
-use anyhow::{anyhow, Result};
+use anyhow::{Result, anyhow};
 use hdrhistogram::Histogram;
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
@@ -42,15 +42,19 @@ pub fn produce_consume(site: &ConnectionSettings, topic: &str, records: usize, s
     let mut last: HashMap<i32, u64> = HashMap::new();
     let mut out_of_order = 0;
     for r in &got {
-        if let Some(prev) = last.insert(r.partition, r.seq) {
-            if r.seq < prev {
-                out_of_order += 1;
-            }
+        if let Some(prev) = last.insert(r.partition, r.seq)
+            && r.seq < prev
+        {
+            out_of_order += 1;
         }
     }
     let passed = missing == 0 && corrupt == 0 && out_of_order == 0;
     let summary = if passed {
-        format!("{records} records of {size} B produced and consumed on site {} ({} partitions), content and order intact", site.label, start.len())
+        format!(
+            "{records} records of {size} B produced and consumed on site {} ({} partitions), content and order intact",
+            site.label,
+            start.len()
+        )
     } else {
         format!("{missing} missing, {corrupt} corrupt, {out_of_order} out of order, {duplicates} duplicated of {records}")
     };
@@ -60,7 +64,14 @@ pub fn produce_consume(site: &ConnectionSettings, topic: &str, records: usize, s
 }
 
 /// Produce on the source, consume on source and target: missing, duplicated, replication delay.
-pub fn mirror(source: &ConnectionSettings, target: &ConnectionSettings, topic: &str, records: usize, size: usize, timeout: Duration) -> Result<CheckResult> {
+pub fn mirror(
+    source: &ConnectionSettings,
+    target: &ConnectionSettings,
+    topic: &str,
+    records: usize,
+    size: usize,
+    timeout: Duration,
+) -> Result<CheckResult> {
     let started = Instant::now();
     probe(source, Some(topic))?;
     probe(target, Some(topic))?;
@@ -75,7 +86,10 @@ pub fn mirror(source: &ConnectionSettings, target: &ConnectionSettings, topic: &
     // Read the target while producing, so delays are measured as records arrive.
     let run_t = run.clone();
     let reader = std::thread::spawn(move || collect(&tc, &run_t, records, size, timeout));
-    let (p, ctx) = producer(source, &[("delivery.timeout.ms".into(), timeout.as_millis().to_string()), ("message.timeout.ms".into(), timeout.as_millis().to_string())])?;
+    let (p, ctx) = producer(
+        source,
+        &[("delivery.timeout.ms", timeout.as_millis().to_string()), ("message.timeout.ms", timeout.as_millis().to_string())],
+    )?;
     for seq in 0..records as u64 {
         send(&p, &ctx, topic, None, seq.to_string().as_bytes(), &payload(&run, seq, size), seq)?;
         p.poll(Duration::ZERO);
@@ -100,10 +114,10 @@ pub fn mirror(source: &ConnectionSettings, target: &ConnectionSettings, topic: &
     let mut delay = histogram();
     let mut firsts = HashSet::new();
     for r in &on_target {
-        if firsts.insert(r.seq) {
-            if let Some(ts) = r.timestamp_ms {
-                delay.record(((r.received_ms - ts).max(0) as u64) * 1000).ok();
-            }
+        if firsts.insert(r.seq)
+            && let Some(ts) = r.timestamp_ms
+        {
+            delay.record(((r.received_ms - ts).max(0) as u64) * 1000).ok();
         }
     }
     let delays = Percentiles::from_micros(&delay);
@@ -111,7 +125,11 @@ pub fn mirror(source: &ConnectionSettings, target: &ConnectionSettings, topic: &
     let summary = if passed {
         format!(
             "{records} records mirrored {} -> {}: 0 missing, {duplicates} duplicated; delay p50 {} p99 {} max {}",
-            source.label, target.label, ms(delays.p50_ms), ms(delays.p99_ms), ms(delays.max_ms)
+            source.label,
+            target.label,
+            ms(delays.p50_ms),
+            ms(delays.p99_ms),
+            ms(delays.max_ms)
         )
     } else {
         format!(
@@ -137,7 +155,7 @@ pub fn latency(site: &ConnectionSettings, topic: &str, iterations: usize, size: 
     let started = Instant::now();
     probe(site, Some(topic))?;
     let run = run_id();
-    let (p, ctx) = producer(site, &[("linger.ms".into(), "0".into()), ("acks".into(), acks.to_string()), ("socket.nagle.disable".into(), "true".into())])?;
+    let (p, ctx) = producer(site, &[("linger.ms", "0".into()), ("acks", acks.to_string()), ("socket.nagle.disable", "true".into())])?;
     let (c, _) = consumer(site, &format!("amqdr-verify-{run}"))?;
     let partition = 0;
     let (_, high) = Consumer::fetch_watermarks(&c, topic, partition, site.timeout)?;
@@ -165,7 +183,13 @@ pub fn latency(site: &ConnectionSettings, topic: &str, iterations: usize, size: 
     Ok(CheckResult::new(
         format!("latency site {}", site.label),
         true,
-        format!("{iterations} round trips of {size} B (acks={acks}): p50 {} p99 {} p99.9 {} max {}", ms(pct.p50_ms), ms(pct.p99_ms), ms(pct.p999_ms), ms(pct.max_ms)),
+        format!(
+            "{iterations} round trips of {size} B (acks={acks}): p50 {} p99 {} p99.9 {} max {}",
+            ms(pct.p50_ms),
+            ms(pct.p99_ms),
+            ms(pct.p999_ms),
+            ms(pct.max_ms)
+        ),
         started,
     )
     .with(json!({"site": site.label, "iterations": iterations, "record_size": size, "acks": acks, "latency_ms": pct})))
@@ -268,7 +292,14 @@ pub fn lag(source: &ConnectionSettings, target: &ConnectionSettings, topic: &str
 
 /// Consumer-group failover drill (MirrorMaker 2 with group offset sync): consume part of a run
 /// on the source with a group and commit, then resume the same group on the target.
-pub fn failover(source: &ConnectionSettings, target: &ConnectionSettings, topic: &str, records: usize, consume_first: usize, timeout: Duration) -> Result<CheckResult> {
+pub fn failover(
+    source: &ConnectionSettings,
+    target: &ConnectionSettings,
+    topic: &str,
+    records: usize,
+    consume_first: usize,
+    timeout: Duration,
+) -> Result<CheckResult> {
     let started = Instant::now();
     probe(source, Some(topic))?;
     probe(target, Some(topic))?;
@@ -328,7 +359,10 @@ pub fn failover(source: &ConnectionSettings, target: &ConnectionSettings, topic:
         return Ok(CheckResult::new(
             "failover".into(),
             false,
-            format!("group {group} offsets did not appear on the target within {}s: is sync.group.offsets.enabled on and the mirror running?", timeout.as_secs()),
+            format!(
+                "group {group} offsets did not appear on the target within {}s: is sync.group.offsets.enabled on and the mirror running?",
+                timeout.as_secs()
+            ),
             started,
         ));
     };
@@ -355,7 +389,12 @@ pub fn failover(source: &ConnectionSettings, target: &ConnectionSettings, topic:
 }
 
 /// Mirror lag as one number: records produced on the source since `start` not yet on the target.
-pub fn lag_since(source: (&clients::RunConsumer, &ConnectionSettings), target: (&clients::RunConsumer, &ConnectionSettings), topic: &str, start: &(HashMap<i32, i64>, HashMap<i32, i64>)) -> Result<i64> {
+pub fn lag_since(
+    source: (&clients::RunConsumer, &ConnectionSettings),
+    target: (&clients::RunConsumer, &ConnectionSettings),
+    topic: &str,
+    start: &(HashMap<i32, i64>, HashMap<i32, i64>),
+) -> Result<i64> {
     let s = end_offsets(source.0, source.1, topic)?;
     let t = end_offsets(target.0, target.1, topic)?;
     let produced: i64 = s.iter().map(|(p, e)| e - start.0.get(p).copied().unwrap_or(0)).sum();

@@ -2,8 +2,8 @@
 //! idempotent producer that records deliveries, and a consumer that reads given partitions from
 //! given offsets and picks out the records of one verification run.
 
-use super::connection::{classify, ConnectionSettings, RecordingContext};
-use anyhow::{anyhow, Context, Result};
+use super::connection::{ConnectionSettings, RecordingContext, classify};
+use anyhow::{Context, Result, anyhow};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Message, Timestamp};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
@@ -80,7 +80,9 @@ impl ProducerContext for DeliveryContext {
         let latency = base.elapsed().saturating_sub(Duration::from_nanos(mark.sent_ns));
         let d = match result {
             Ok(m) => Delivery { seq: mark.seq, partition: m.partition(), offset: m.offset(), latency, error: None },
-            Err((e, m)) => Delivery { seq: mark.seq, partition: m.partition(), offset: -1, latency, error: Some(describe_produce_error(e)) },
+            Err((e, m)) => {
+                Delivery { seq: mark.seq, partition: m.partition(), offset: -1, latency, error: Some(describe_produce_error(e)) }
+            }
         };
         self.deliveries.lock().expect("lock").push(d);
     }
@@ -140,7 +142,13 @@ pub fn send(p: &RunProducer, ctx: &DeliveryContext, topic: &str, partition: Opti
 }
 
 /// Wait for every delivery report, bounded by `timeout`; errors classified.
-pub fn finish(p: &RunProducer, ctx: &DeliveryContext, site: &ConnectionSettings, expected: usize, timeout: Duration) -> Result<Vec<Delivery>> {
+pub fn finish(
+    p: &RunProducer,
+    ctx: &DeliveryContext,
+    site: &ConnectionSettings,
+    expected: usize,
+    timeout: Duration,
+) -> Result<Vec<Delivery>> {
     let deadline = Instant::now() + timeout;
     while ctx.deliveries.lock().expect("lock").len() < expected && Instant::now() < deadline {
         p.poll(Duration::from_millis(20));
@@ -148,7 +156,12 @@ pub fn finish(p: &RunProducer, ctx: &DeliveryContext, site: &ConnectionSettings,
     let _ = p.flush(Duration::from_millis(100));
     let deliveries = ctx.deliveries.lock().expect("lock").clone();
     if deliveries.len() < expected {
-        return Err(classify(site, &ctx.log.text(), &format!("{} of {expected} records not acknowledged within {}s", expected - deliveries.len(), timeout.as_secs())).into());
+        return Err(classify(
+            site,
+            &ctx.log.text(),
+            &format!("{} of {expected} records not acknowledged within {}s", expected - deliveries.len(), timeout.as_secs()),
+        )
+        .into());
     }
     if let Some(failed) = deliveries.iter().find(|d| d.error.is_some()) {
         let text = failed.error.clone().unwrap_or_default();
@@ -187,7 +200,8 @@ pub fn partitions(c: &RunConsumer, site: &ConnectionSettings, topic: &str) -> Re
 pub fn end_offsets(c: &RunConsumer, site: &ConnectionSettings, topic: &str) -> Result<HashMap<i32, i64>> {
     let mut out = HashMap::new();
     for p in partitions(c, site, topic)? {
-        let (_, high) = c.fetch_watermarks(topic, p, site.timeout).with_context(|| format!("reading offsets of {topic}/{p} on site {}", site.label))?;
+        let (_, high) =
+            c.fetch_watermarks(topic, p, site.timeout).with_context(|| format!("reading offsets of {topic}/{p} on site {}", site.label))?;
         out.insert(p, high);
     }
     Ok(out)
@@ -231,19 +245,16 @@ pub fn collect_until(
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
     while !done(&seen) && Instant::now() < deadline {
-        match c.poll(Duration::from_millis(100)) {
-            Some(Ok(m)) => {
-                let Some(bytes) = m.payload() else { continue };
-                let Some(seq) = parse_payload(run, bytes) else { continue };
-                let intact = bytes == payload(run, seq, size).as_slice();
-                let timestamp_ms = match m.timestamp() {
-                    Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => Some(t),
-                    Timestamp::NotAvailable => None,
-                };
-                seen.insert(seq);
-                out.push(Received { seq, partition: m.partition(), offset: m.offset(), timestamp_ms, received_ms: now_ms(), intact });
-            }
-            Some(Err(_)) | None => {}
+        if let Some(Ok(m)) = c.poll(Duration::from_millis(100)) {
+            let Some(bytes) = m.payload() else { continue };
+            let Some(seq) = parse_payload(run, bytes) else { continue };
+            let intact = bytes == payload(run, seq, size).as_slice();
+            let timestamp_ms = match m.timestamp() {
+                Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => Some(t),
+                Timestamp::NotAvailable => None,
+            };
+            seen.insert(seq);
+            out.push(Received { seq, partition: m.partition(), offset: m.offset(), timestamp_ms, received_ms: now_ms(), intact });
         }
     }
     out

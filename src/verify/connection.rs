@@ -5,7 +5,7 @@
 //! failures are classified into errors a user can act on.
 
 use crate::error::UsageError;
-use anyhow::{anyhow, Result};
+use anyhow::{Result, anyhow};
 use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -113,11 +113,17 @@ impl RecordingContext {
 /// Why a site could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("authentication failed on {site} ({bootstrap}) as user {user}: wrong password, or no SCRAM-SHA-512 credential for that user\n  fix: check --password-file / the user's Secret")]
+    #[error(
+        "authentication failed on {site} ({bootstrap}) as user {user}: wrong password, or no SCRAM-SHA-512 credential for that user\n  fix: check --password-file / the user's Secret"
+    )]
     AuthenticationFailed { site: String, bootstrap: String, user: String },
-    #[error("TLS certificate verify failed on {site} ({bootstrap}): the broker's certificate is not trusted by {ca}, or its name does not match the address\n  fix: pass the cluster CA (the `<cluster>-cluster-ca-cert` Secret's ca.crt) with --ca-file")]
+    #[error(
+        "TLS certificate verify failed on {site} ({bootstrap}): the broker's certificate is not trusted by {ca}, or its name does not match the address\n  fix: pass the cluster CA (the `<cluster>-cluster-ca-cert` Secret's ca.crt) with --ca-file"
+    )]
     CertificateVerifyFailed { site: String, bootstrap: String, ca: String },
-    #[error("cannot reach {site} at {bootstrap}: {detail}\n  fix: check the address (Route/LoadBalancer host and port) and that the cluster is up")]
+    #[error(
+        "cannot reach {site} at {bootstrap}: {detail}\n  fix: check the address (Route/LoadBalancer host and port) and that the cluster is up"
+    )]
     Unreachable { site: String, bootstrap: String, detail: String },
     #[error("topic {topic} does not exist on {site} ({bootstrap})\n  fix: create it (a KafkaTopic), or pass --topic")]
     UnknownTopic { site: String, bootstrap: String, topic: String },
@@ -156,11 +162,18 @@ pub fn probe(settings: &ConnectionSettings, topic: Option<&str>) -> Result<()> {
                 let found = md.topics().iter().find(|x| x.name() == t);
                 let missing = match found {
                     None => true,
-                    Some(x) => matches!(x.error(), Some(e) if RDKafkaErrorCode::from(e) == RDKafkaErrorCode::UnknownTopicOrPartition)
-                        || x.partitions().is_empty(),
+                    Some(x) => {
+                        matches!(x.error(), Some(e) if RDKafkaErrorCode::from(e) == RDKafkaErrorCode::UnknownTopicOrPartition)
+                            || x.partitions().is_empty()
+                    }
                 };
                 if missing {
-                    return Err(ConnectError::UnknownTopic { site: format!("site {}", settings.label), bootstrap: settings.bootstrap.clone(), topic: t.into() }.into());
+                    return Err(ConnectError::UnknownTopic {
+                        site: format!("site {}", settings.label),
+                        bootstrap: settings.bootstrap.clone(),
+                        topic: t.into(),
+                    }
+                    .into());
                 }
             }
             Ok(())
@@ -217,19 +230,19 @@ pub fn parse_properties(text: &str) -> HashMap<String, String> {
 }
 
 pub fn read_java_properties(path: &Path) -> Result<JavaClientProperties> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| UsageError::new(format!("--client-config {}: cannot read: {e}", path.display())))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| UsageError::new(format!("--client-config {}: cannot read: {e}", path.display())))?;
     let props = parse_properties(&text);
     let bad = |msg: String| -> anyhow::Error { UsageError::new(format!("--client-config {}: {msg}", path.display())).into() };
-    if let Some(p) = props.get("security.protocol") {
-        if p != "SASL_SSL" {
-            return Err(bad(format!("security.protocol={p}; amqdr verifies SASL_SSL listeners")));
-        }
+    if let Some(p) = props.get("security.protocol")
+        && p != "SASL_SSL"
+    {
+        return Err(bad(format!("security.protocol={p}; amqdr verifies SASL_SSL listeners")));
     }
-    if let Some(m) = props.get("sasl.mechanism") {
-        if m != "SCRAM-SHA-512" {
-            return Err(bad(format!("sasl.mechanism={m}; amqdr uses SCRAM-SHA-512")));
-        }
+    if let Some(m) = props.get("sasl.mechanism")
+        && m != "SCRAM-SHA-512"
+    {
+        return Err(bad(format!("sasl.mechanism={m}; amqdr uses SCRAM-SHA-512")));
     }
     let jaas = props.get("sasl.jaas.config").cloned().unwrap_or_default();
     let field = |name: &str| -> Option<String> {
@@ -253,9 +266,16 @@ pub fn read_java_properties(path: &Path) -> Result<JavaClientProperties> {
         ca_file = Some(PathBuf::from(loc));
     }
     if props.get("ssl.endpoint.identification.algorithm").is_some_and(|v| v.is_empty()) {
-        return Err(bad("ssl.endpoint.identification.algorithm is empty (hostname verification off); amqdr keeps TLS verification on".into()));
+        return Err(bad(
+            "ssl.endpoint.identification.algorithm is empty (hostname verification off); amqdr keeps TLS verification on".into()
+        ));
     }
-    Ok(JavaClientProperties { bootstrap: props.get("bootstrap.servers").cloned(), user: field("username"), password: field("password"), ca_file })
+    Ok(JavaClientProperties {
+        bootstrap: props.get("bootstrap.servers").cloned(),
+        user: field("username"),
+        password: field("password"),
+        ca_file,
+    })
 }
 
 impl ConnectionInputs {
@@ -268,7 +288,9 @@ impl ConnectionInputs {
         let Some(bootstrap) = self.bootstrap.clone().or(props.bootstrap) else { return Ok(None) };
         let user = self.user.clone().or(props.user).unwrap_or_else(|| "my-user".into());
         let password = match (&self.password_file, props.password) {
-            (Some(f), _) => crate::material::read_password_file(f).map_err(|e| UsageError::new(format!("--password-file {}: {e}", f.display())))?,
+            (Some(f), _) => {
+                crate::material::read_password_file(f).map_err(|e| UsageError::new(format!("--password-file {}: {e}", f.display())))?
+            }
             (None, Some(p)) => p,
             (None, None) => {
                 return Err(UsageError::new(format!("no password for site {label}"))
@@ -334,7 +356,11 @@ sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule require
     fn classification() {
         let s = settings();
         assert!(matches!(
-            classify(&s, "Local: Authentication failure: SASL authentication error: Authentication failed during authentication due to invalid credentials", ""),
+            classify(
+                &s,
+                "Local: Authentication failure: SASL authentication error: Authentication failed during authentication due to invalid credentials",
+                ""
+            ),
             ConnectError::AuthenticationFailed { .. }
         ));
         let e = classify(&s, "SSL handshake failed: error:0A000086:SSL routines::certificate verify failed", "");

@@ -28,7 +28,13 @@ pub struct CheckResult {
 
 impl CheckResult {
     pub fn new(name: String, passed: bool, summary: String, started: Instant) -> Self {
-        CheckResult { name, passed, summary, seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0, details: serde_json::Value::Null }
+        CheckResult {
+            name,
+            passed,
+            summary,
+            seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+            details: serde_json::Value::Null,
+        }
     }
     pub fn with(mut self, details: serde_json::Value) -> Self {
         self.details = details;
@@ -142,7 +148,9 @@ async fn from_cluster(settings: &Settings, site: SiteId, inputs: &ConnectionInpu
     let secret = |name: String, key: &'static str| {
         let cluster = cluster.clone();
         async move {
-            let v = apply::get(&cluster, "v1", "Secret", Some(ns), &name).await?.ok_or_else(|| anyhow::anyhow!("Secret {ns}/{name} not found"))?;
+            let v = apply::get(&cluster, "v1", "Secret", Some(ns), &name)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("Secret {ns}/{name} not found"))?;
             let raw = v.get("data").and_then(|d| d.get(key)).and_then(|x| x.as_str()).unwrap_or("");
             use base64::Engine;
             let bytes = base64::engine::general_purpose::STANDARD.decode(raw).with_context(|| format!("Secret {ns}/{name} key {key}"))?;
@@ -168,8 +176,12 @@ async fn from_cluster(settings: &Settings, site: SiteId, inputs: &ConnectionInpu
     })
 }
 
-fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> impl std::future::Future<Output = Result<T>> {
-    async move { tokio::task::spawn_blocking(f).await.context("check thread panicked")? }
+/// A check to run on a blocking thread.
+type CheckFn = Box<dyn FnOnce() -> Result<CheckResult> + Send>;
+
+/// librdkafka calls block: run them off the async runtime.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.context("check thread panicked")?
 }
 
 /// Run the selected check(s); print the report; the error chain carries the exit code.
@@ -213,7 +225,10 @@ pub async fn run(options: VerifyOptions) -> Result<()> {
                         print!("{}", perf::matrix_markdown(&rows));
                         return Ok(());
                     }
-                    results.push(CheckResult::new("perf seed matrix".into(), true, report::matrix_summary(&rows), started).with(serde_json::json!({"rows": rows})));
+                    results.push(
+                        CheckResult::new("perf seed matrix".into(), true, report::matrix_summary(&rows), started)
+                            .with(serde_json::json!({"rows": rows})),
+                    );
                 }
             }
         }
@@ -225,7 +240,8 @@ pub async fn run(options: VerifyOptions) -> Result<()> {
                 let lags = blocking(move || checks::lag(&s, &d, &t, g.as_deref())).await?;
                 let worst = lags.iter().map(|l| l.seconds).fold(0.0, f64::max);
                 let passed = max_lag_seconds.is_none_or(|m| worst <= m);
-                let result = CheckResult::new("lag".into(), passed, report::lag_summary(&lags), started).with(serde_json::json!({"partitions": lags}));
+                let result = CheckResult::new("lag".into(), passed, report::lag_summary(&lags), started)
+                    .with(serde_json::json!({"partitions": lags}));
                 iteration += 1;
                 if watch && options.format == VerifyFormat::Table {
                     print!("\x1b[2J\x1b[H{}", report::lag_table(&lags));
@@ -249,15 +265,17 @@ pub async fn run(options: VerifyOptions) -> Result<()> {
         Check::Failover { records, consume_first } => {
             let (s, d, t) = (pick(SiteId::A), pick(SiteId::B), topic.clone());
             if mm1_group.is_some() {
-                return Err(UsageError::new("failover needs MirrorMaker 2's consumer-group offset sync; profile legacy runs MirrorMaker 1")
-                    .with_hint("use --profile current")
-                    .into());
+                return Err(UsageError::new(
+                    "failover needs MirrorMaker 2's consumer-group offset sync; profile legacy runs MirrorMaker 1",
+                )
+                .with_hint("use --profile current")
+                .into());
             }
             results.push(blocking(move || checks::failover(&s, &d, &t, records, consume_first, timeout)).await?);
         }
         Check::All => {
             let (sa, sb) = (pick(SiteId::A), pick(SiteId::B));
-            let set: Vec<(&str, Box<dyn FnOnce() -> Result<CheckResult> + Send>)> = {
+            let set: Vec<(&str, CheckFn)> = {
                 let (t1, t2, t3, t4, t5, t6) = (topic.clone(), topic.clone(), topic.clone(), topic.clone(), topic.clone(), topic.clone());
                 let (a1, a2, a3, a4, a5) = (sa.clone(), sa.clone(), sa.clone(), sa.clone(), sa.clone());
                 let (b1, b2, b3, b4) = (sb.clone(), sb.clone(), sb.clone(), sb.clone());
@@ -269,14 +287,22 @@ pub async fn run(options: VerifyOptions) -> Result<()> {
                     ("latency site a", Box::new(move || checks::latency(&a3, &t4, 50, 1024, "all"))),
                     (
                         "perf site a",
-                        Box::new(move || perf::check(&a4, &t5, &perf::PerfOptions { num_records: 2000, record_size: 1024, throughput: -1.0, ..Default::default() }, Some(&b3))),
+                        Box::new(move || {
+                            perf::check(
+                                &a4,
+                                &t5,
+                                &perf::PerfOptions { num_records: 2000, record_size: 1024, throughput: -1.0, ..Default::default() },
+                                Some(&b3),
+                            )
+                        }),
                     ),
                     (
                         "lag",
                         Box::new(move || {
                             let started = Instant::now();
                             let lags = checks::lag(&a5, &b4, &t6, g.as_deref())?;
-                            Ok(CheckResult::new("lag".into(), true, report::lag_summary(&lags), started).with(serde_json::json!({"partitions": lags})))
+                            Ok(CheckResult::new("lag".into(), true, report::lag_summary(&lags), started)
+                                .with(serde_json::json!({"partitions": lags})))
                         }),
                     ),
                 ]
@@ -297,19 +323,18 @@ fn finish(results: Vec<CheckResult>, options: &VerifyOptions, already_printed: b
     if !already_printed {
         match options.format {
             VerifyFormat::Table => print!("{}", report::table(&results)),
-            VerifyFormat::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({
-                "passed": results.iter().all(|r| r.passed),
-                "checks": results,
-            }))?),
+            VerifyFormat::Json => println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "passed": results.iter().all(|r| r.passed),
+                    "checks": results,
+                }))?
+            ),
         }
     }
     if let Some(path) = &options.junit {
         std::fs::write(path, report::junit(&results)?).with_context(|| format!("writing JUnit report {}", path.display()))?;
     }
     let failed: Vec<&str> = results.iter().filter(|r| !r.passed).map(|r| r.name.as_str()).collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(CheckFailed(format!("failed: {}", failed.join(", "))).into())
-    }
+    if failed.is_empty() { Ok(()) } else { Err(CheckFailed(format!("failed: {}", failed.join(", "))).into()) }
 }

@@ -3,7 +3,7 @@
 
 use super::checks::lag_since;
 use super::clients::{self, consumer, end_offsets, payload, producer, run_id, send};
-use super::connection::{probe, ConnectionSettings};
+use super::connection::{ConnectionSettings, probe};
 use super::{CheckResult, Percentiles};
 use anyhow::Result;
 use hdrhistogram::Histogram;
@@ -109,12 +109,12 @@ pub fn run(site: &ConnectionSettings, topic: &str, o: &PerfOptions, mirror_targe
         throttle.wait(seq);
         send(&p, &ctx, topic, None, &[], &value, seq)?;
         p.poll(Duration::ZERO);
-        if let Some((sc, tc, t, start)) = &lag_probe {
-            if last_lag_sample.elapsed() >= Duration::from_millis(500) {
-                last_lag_sample = Instant::now();
-                let lag = lag_since((sc, site), (tc, t), topic, start)?;
-                max_lag = max_lag.map(|m| m.max(lag));
-            }
+        if let Some((sc, tc, t, start)) = &lag_probe
+            && last_lag_sample.elapsed() >= Duration::from_millis(500)
+        {
+            last_lag_sample = Instant::now();
+            let lag = lag_since((sc, site), (tc, t), topic, start)?;
+            max_lag = max_lag.map(|m| m.max(lag));
         }
     }
     let deliveries = clients::finish(&p, &ctx, site, o.num_records as usize, site.timeout.max(Duration::from_secs(60)))?;
@@ -149,7 +149,15 @@ pub fn check(site: &ConnectionSettings, topic: &str, o: &PerfOptions, target: Op
     let r = run(site, topic, o, target)?;
     let summary = format!(
         "{} records sent, {:.1} records/sec ({:.2} MB/sec), {:.2} ms avg latency, {:.2} ms max latency, {:.0} ms 50th, {:.0} ms 95th, {:.0} ms 99th, {:.0} ms 99.9th",
-        r.records, r.records_per_second, r.mb_per_second, r.latency_avg_ms, r.latency_ms.max_ms, r.latency_ms.p50_ms, r.p95_ms, r.latency_ms.p99_ms, r.latency_ms.p999_ms
+        r.records,
+        r.records_per_second,
+        r.mb_per_second,
+        r.latency_avg_ms,
+        r.latency_ms.max_ms,
+        r.latency_ms.p50_ms,
+        r.p95_ms,
+        r.latency_ms.p99_ms,
+        r.latency_ms.p999_ms
     );
     Ok(CheckResult::new(format!("perf site {}", site.label), true, summary, started).with(json!({"options": o, "result": r})))
 }
@@ -164,10 +172,21 @@ pub struct MatrixRow {
     pub result: PerfResult,
 }
 
-pub fn matrix(site: &ConnectionSettings, topic: &str, base: &PerfOptions, seconds: u64, target: Option<&ConnectionSettings>) -> Result<Vec<MatrixRow>> {
+pub fn matrix(
+    site: &ConnectionSettings,
+    topic: &str,
+    base: &PerfOptions,
+    seconds: u64,
+    target: Option<&ConnectionSettings>,
+) -> Result<Vec<MatrixRow>> {
     let mut rows = Vec::new();
     for (size, rate) in SEED_MATRIX {
-        let o = PerfOptions { record_size: size, throughput: rate, num_records: ((rate * seconds as f64).ceil() as u64).max(1), ..base.clone() };
+        let o = PerfOptions {
+            record_size: size,
+            throughput: rate,
+            num_records: ((rate * seconds as f64).ceil() as u64).max(1),
+            ..base.clone()
+        };
         let result = run(site, topic, &o, target)?;
         rows.push(MatrixRow { record_size: size, rate, result });
     }
@@ -175,9 +194,8 @@ pub fn matrix(site: &ConnectionSettings, topic: &str, base: &PerfOptions, second
 }
 
 pub fn matrix_markdown(rows: &[MatrixRow]) -> String {
-    let mut out = String::from(
-        "| Message Size | Message Rate | Throughput | Avg Latency | Max MirrorMaker Lag |\n| --- | --- | --- | --- | --- |\n",
-    );
+    let mut out =
+        String::from("| Message Size | Message Rate | Throughput | Avg Latency | Max MirrorMaker Lag |\n| --- | --- | --- | --- | --- |\n");
     for r in rows {
         out.push_str(&format!(
             "| {} B | {} msg/s | {:.2} MB/s | {:.1} ms | {} |\n",

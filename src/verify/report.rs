@@ -1,11 +1,11 @@
 //! Reports of verification runs: a human table, JUnit XML (one testcase per check), and the
 //! lag and seed-matrix summaries.
 
+use super::CheckResult;
 use super::checks::PartitionLag;
 use super::perf::MatrixRow;
-use super::CheckResult;
 use anyhow::Result;
-use comfy_table::{presets, Table};
+use comfy_table::{Table, presets};
 
 pub fn table(results: &[CheckResult]) -> String {
     let mut t = Table::new();
@@ -50,7 +50,13 @@ pub fn lag_table(lags: &[PartitionLag]) -> String {
     t.load_preset(presets::NOTHING);
     t.set_header(["PARTITION", "SOURCE END", "TARGET END", "LAG (RECORDS)", "LAG (SECONDS)"]);
     for l in lags {
-        t.add_row([l.partition.to_string(), l.source_end.to_string(), l.target_end.to_string(), l.records.to_string(), format!("{:.1}", l.seconds)]);
+        t.add_row([
+            l.partition.to_string(),
+            l.source_end.to_string(),
+            l.target_end.to_string(),
+            l.records.to_string(),
+            format!("{:.1}", l.seconds),
+        ]);
     }
     format!("{t}\n{}\n", lag_summary(lags))
 }

@@ -6,7 +6,7 @@ set -euo pipefail
 version=${1:?usage: fetch.sh 3.9|4.3}
 pom="$(cd "$(dirname "$0")" && pwd)/$version/pom.xml"
 [ -f "$pom" ] || die "no pom for Kafka $version"
-cache=${AMQDR_CACHE_DIR:-$testbed_repo/.cache}
+cache=${AMQDR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/amqdr}
 lib="$cache/kafka/$version/lib"
 stamp="$cache/kafka/$version/pom.sha256"
 hash=$(sha256sum "$pom" | cut -c1-64)

@@ -4,7 +4,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
-cache=${AMQDR_CACHE_DIR:-$repo/.cache}
+cache=${AMQDR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/amqdr}
 hash=$(cat "$here/go.mod" "$here/go.sum" "$here"/*.go | sha256sum | cut -c1-16)
 bin="$cache/kube-testbed/$hash/kube-testbed"
 if [ ! -x "$bin" ]; then
