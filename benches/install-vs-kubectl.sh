@@ -18,9 +18,15 @@ kubectl=("$kubectl_bin" kubectl --kubeconfig "$KUBECONFIG")
 ns_args=(--set sites.a.operatorNamespace=bench-op-a --set sites.a.kafkaNamespace=bench-dc-a
          --set sites.b.operatorNamespace=bench-op-b --set sites.b.kafkaNamespace=bench-dc-b --profile "$profile")
 
-target/release/examples/operator-standin "$KUBECONFIG" "$api" bench-op-a bench-dc-a bench-op-b bench-dc-b 2>/dev/null &
-standin=$!
-trap 'kill $standin 2>/dev/null || true' EXIT
+# A fresh stand-in per run: after a purge its watches would otherwise be in back-off.
+standin=
+start_standin() {
+  target/release/examples/operator-standin "$KUBECONFIG" "$api" bench-op-a bench-dc-a bench-op-b bench-dc-b 2>/dev/null &
+  standin=$!
+  sleep 0.5
+}
+stop_standin() { [ -n "$standin" ] && kill "$standin" 2>/dev/null; wait "$standin" 2>/dev/null || true; standin=; }
+trap stop_standin EXIT
 
 plan=$(mktemp)
 "$amqdr" render -o json --show-secrets "${ns_args[@]}" > "$plan"
@@ -30,10 +36,14 @@ now() { date +%s.%N; }
 amqdr_times=() kubectl_times=()
 reset
 for r in $(seq 1 "$rounds"); do
+  start_standin
   t0=$(now); CI=true "$amqdr" install "${ns_args[@]}" -o json > /dev/null 2>&1; t1=$(now)
+  stop_standin
   amqdr_times+=("$(echo "$t1 - $t0" | bc)")
   reset
+  start_standin
   t0=$(now); python3 benches/kubectl_plan.py "$plan" "${kubectl[@]}" 2>/dev/null; t1=$(now)
+  stop_standin
   kubectl_times+=("$(echo "$t1 - $t0" | bc)")
   reset
   echo "round $r: amqdr ${amqdr_times[-1]}s, kubectl ${kubectl_times[-1]}s" >&2

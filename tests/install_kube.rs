@@ -159,6 +159,31 @@ async fn lifecycle(bed: &KubeTestbed, profile: &str, api_version: &str, prefix: 
     assert!(doc["ca"].as_str().unwrap().starts_with("cluster Secret"), "{}", doc["ca"]);
     assert_eq!(secret_data(&client, &layout.ns("dc", "a"), "my-user-password", "password").await, pw);
 
+    // mirror deploy alone: nothing to change; an explicit source bootstrap reconfigures the mirror.
+    let out = tokio::task::spawn_blocking({
+        let a = args(&["mirror", "deploy", "--profile", profile, "-o", "json", "--timeout", "60s"], &layout);
+        let kc = kc.clone();
+        move || amqdr(&kc, &a)
+    })
+    .await
+    .unwrap();
+    let doc = json(&out);
+    assert!(out.status.success(), "{doc:#}");
+    let m = outcomes(&doc);
+    assert_eq!((m.get("created"), m.get("configured")), (None, None), "{m:?}");
+    assert_eq!(m.get("discovered"), Some(&1), "{m:?}");
+    let out = tokio::task::spawn_blocking({
+        let a = args(&["mirror", "deploy", "--profile", profile, "-o", "json", "--source-bootstrap", "kafka.prod.example.com:443"], &layout);
+        let kc = kc.clone();
+        move || amqdr(&kc, &a)
+    })
+    .await
+    .unwrap();
+    let doc = json(&out);
+    assert!(out.status.success(), "{doc:#}");
+    assert_eq!(outcomes(&doc).get("configured"), Some(&1), "{doc:#}");
+    assert!(stand.events().iter().any(|e| e.ends_with("source kafka.prod.example.com:443")), "{:?}", stand.events());
+
     // status: everything ready.
     let out = tokio::task::spawn_blocking({
         let a = args(&["status", "--profile", profile, "-o", "json"], &layout);
@@ -374,4 +399,47 @@ fn unreachable_api_server_fails_fast_with_the_address() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("cannot reach the Kubernetes API server"), "{stderr}");
     assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_manager_conflict_is_reported_and_force_takes_ownership() {
+    let bed = kube_testbed::kube("cur");
+    let layout = Layout::new("c6");
+    let client = kube_testbed::client(&bed.kubeconfig, None).await;
+    // Another tool owns a field amqdr sets.
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let ns = layout.ns("op", "a");
+    let pp = kube::api::PatchParams::apply("someone-else");
+    namespaces
+        .patch(&ns, &pp, &kube::api::Patch::Apply(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})))
+        .await
+        .unwrap();
+    let cms: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(client.clone(), &ns);
+    cms.patch(
+        "strimzi-cluster-operator",
+        &pp,
+        &kube::api::Patch::Apply(serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "strimzi-cluster-operator", "namespace": ns}, "data": {"log4j2.properties": "rootLogger.level = DEBUG"}})),
+    )
+    .await
+    .unwrap();
+    let a = args(&["install", "--timeout", "60s", "--no-mirror"], &layout);
+    let kc = bed.kubeconfig.clone();
+    let out = tokio::task::spawn_blocking(move || amqdr(&kc, &a)).await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("field manager conflict") && stderr.contains("ConfigMap/strimzi-cluster-operator"), "{stderr}");
+    assert!(stderr.contains("--force-conflicts"), "{stderr}");
+
+    let _stand = standin(&bed, "kafka.strimzi.io/v1", &layout, true).await;
+    let a = args(&["install", "--timeout", "60s", "--no-mirror", "--force-conflicts"], &layout);
+    let kc = bed.kubeconfig.clone();
+    let out = tokio::task::spawn_blocking(move || amqdr(&kc, &a)).await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cm = cms.get("strimzi-cluster-operator").await.unwrap();
+    assert!(cm.data.unwrap()["log4j2.properties"].contains("COConfig"));
+    let un = args(&["uninstall", "--timeout=120s"], &layout);
+    let kc = bed.kubeconfig.clone();
+    let out = tokio::task::spawn_blocking(move || amqdr(&kc, &un)).await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::kafka_testbed::{kafka, KafkaTestbed};
+use common::kafka_testbed::{kafka, kafka_exclusive, KafkaTestbed};
 use serde_json::Value;
 use std::process::Output;
 use std::time::{Duration, Instant};
@@ -124,7 +124,7 @@ fn current_seed_sized_records_are_mirrored() {
 
 /// The source broker restarts while records are produced with acks=all: nothing is lost.
 fn broker_restart_during_mirror(profile: &str, site: &str) {
-    let bed = kafka(profile);
+    let bed = kafka_exclusive(profile);
     let child = bed
         .amqdr()
         .args(["verify", "mirror", "--records", "30000", "--record-size", "512", "--timeout", "180s", "-o", "json", "--profile", profile])

@@ -8,6 +8,7 @@ use super::conditions::{Readiness, evaluate, summarize_conditions};
 use crate::plan::{Action, ObjectRef, Plan};
 use crate::progress::Progress;
 use crate::render::Manifest;
+use crate::settings::SiteId;
 use anyhow::{Context, Result};
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams};
@@ -88,6 +89,8 @@ async fn wait_gone(cluster: &Cluster, object: &Manifest, uid: &str, timeout: Dur
     }
 }
 
+/// Delete everything the Plan applied: the two sites concurrently (each in reverse apply order),
+/// then, with `--purge`, the cluster-wide objects.
 pub async fn uninstall(
     plan: &Plan,
     clusters: &Clusters,
@@ -95,71 +98,86 @@ pub async fn uninstall(
     options: &UninstallOptions,
     progress: &Progress,
 ) -> Vec<DeleteReport> {
-    let mut reports = Vec::new();
-    let mut seen_cluster_wide = std::collections::HashSet::new();
-    for (site, object) in deletion_order(plan, options.purge) {
-        let cluster = clusters.site(site);
-        if is_cluster_wide(&object)
-            && !seen_cluster_wide.insert((clusters.one_cluster || site == crate::settings::SiteId::A, object.describe()))
-        {
-            continue;
+    let order = deletion_order(plan, options.purge);
+    let site_objects = |site: SiteId| order.iter().filter(move |(s, o)| *s == site && !is_cluster_wide(o));
+    let run_site = |site: SiteId| async move {
+        let mut reports = Vec::new();
+        for (_, object) in site_objects(site) {
+            reports.push(delete_one(clusters.site(site), site, object, settings, options, progress).await);
         }
-        let started = Instant::now();
-        let label = format!("site {site}");
-        let mut message = None;
-        let outcome: Result<String> = async {
-            if object.kind() == "Namespace" {
-                let st = settings.site(site);
-                if object.name() == st.kafka_namespace {
-                    let claims = pvcs(cluster, &st.kafka_namespace, &st.cluster_name).await?;
-                    if !claims.is_empty() {
-                        if options.purge {
-                            if !options.dry_run {
-                                let api: Api<PersistentVolumeClaim> = Api::namespaced(cluster.client.clone(), &st.kafka_namespace);
-                                for c in &claims {
-                                    api.delete(c, &DeleteParams::default())
-                                        .await
-                                        .with_context(|| format!("deleting PersistentVolumeClaim {c}"))?;
-                                }
-                            }
-                            message = Some(format!("with {} PersistentVolumeClaim(s)", claims.len()));
-                        } else {
-                            message = Some(format!(
-                                "kept: it holds {} PersistentVolumeClaim(s) of {}; --purge deletes them",
-                                claims.len(),
-                                st.cluster_name
-                            ));
-                            return Ok("kept".to_string());
-                        }
-                    }
-                }
-            }
-            if options.dry_run {
-                return Ok("would delete".to_string());
-            }
-            let (outcome, uid) = apply::delete_owned(cluster, &object).await?;
-            if let (Outcome::Deleted, Some(uid)) = (outcome, uid) {
-                wait_gone(cluster, &object, &uid, options.timeout).await?;
-            }
-            Ok(outcome.to_string())
+        reports
+    };
+    let (a, b) = futures::join!(run_site(SiteId::A), run_site(SiteId::B));
+    let mut reports: Vec<DeleteReport> = a.into_iter().chain(b).collect();
+    let mut seen = std::collections::HashSet::new();
+    for (site, object) in order.iter().filter(|(_, o)| is_cluster_wide(o)) {
+        // One cluster holds one copy of each cluster-wide object.
+        let cluster_key = if clusters.one_cluster { SiteId::A } else { *site };
+        if seen.insert((cluster_key, object.describe())) {
+            reports.push(delete_one(clusters.site(*site), *site, object, settings, options, progress).await);
         }
-        .await;
-        let (outcome, message) = match outcome {
-            Ok(o) => (o, message),
-            Err(e) => ("failed".to_string(), Some(crate::error::report(&e))),
-        };
-        progress.done(&label, &format!("delete {}: {outcome}", object.describe()));
-        reports.push(DeleteReport {
-            site: site.to_string(),
-            kind: object.kind().into(),
-            namespace: object.namespace().map(str::to_string),
-            name: object.name().into(),
-            outcome,
-            seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-            message,
-        });
     }
     reports
+}
+
+async fn delete_one(
+    cluster: &Cluster,
+    site: SiteId,
+    object: &Manifest,
+    settings: &crate::settings::Settings,
+    options: &UninstallOptions,
+    progress: &Progress,
+) -> DeleteReport {
+    let started = Instant::now();
+    let mut message = None;
+    let outcome: Result<String> = async {
+        if object.kind() == "Namespace" {
+            let st = settings.site(site);
+            if object.name() == st.kafka_namespace {
+                let claims = pvcs(cluster, &st.kafka_namespace, &st.cluster_name).await?;
+                if !claims.is_empty() {
+                    if !options.purge {
+                        message = Some(format!(
+                            "kept: it holds {} PersistentVolumeClaim(s) of {}; --purge deletes them",
+                            claims.len(),
+                            st.cluster_name
+                        ));
+                        return Ok("kept".to_string());
+                    }
+                    if !options.dry_run {
+                        let api: Api<PersistentVolumeClaim> = Api::namespaced(cluster.client.clone(), &st.kafka_namespace);
+                        for c in &claims {
+                            api.delete(c, &DeleteParams::default()).await.with_context(|| format!("deleting PersistentVolumeClaim {c}"))?;
+                        }
+                    }
+                    message = Some(format!("with {} PersistentVolumeClaim(s)", claims.len()));
+                }
+            }
+        }
+        if options.dry_run {
+            return Ok("would delete".to_string());
+        }
+        let (outcome, uid) = apply::delete_owned(cluster, object).await?;
+        if let (Outcome::Deleted, Some(uid)) = (outcome, uid) {
+            wait_gone(cluster, object, &uid, options.timeout).await?;
+        }
+        Ok(outcome.to_string())
+    }
+    .await;
+    let (outcome, message) = match outcome {
+        Ok(o) => (o, message),
+        Err(e) => ("failed".to_string(), Some(crate::error::report(&e))),
+    };
+    progress.done(&format!("site {site}"), &format!("delete {}: {outcome}", object.describe()));
+    DeleteReport {
+        site: site.to_string(),
+        kind: object.kind().into(),
+        namespace: object.namespace().map(str::to_string),
+        name: object.name().into(),
+        outcome,
+        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        message,
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -16,10 +16,11 @@ print("\n".join(str(s.getsockname()[1]) for s in socks))
 PY
 }
 
-# Start a command in its own session, logging to FILE, recording its pid in PIDFILE.
+# Start a command in its own session, logging to FILE, recording its pid in PIDFILE. Fd 9 (the
+# scripts' lock) is closed in the child so a long-lived process does not keep the lock.
 start_bg() {
   local pidfile=$1 logfile=$2; shift 2
-  setsid "$@" >"$logfile" 2>&1 < /dev/null &
+  setsid "$@" >"$logfile" 2>&1 < /dev/null 9>&- &
   echo $! > "$pidfile"
 }
 

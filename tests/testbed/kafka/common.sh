@@ -16,6 +16,14 @@ profile_setup() { # profile
   java_bin=${AMQDR_TESTBED_JAVA:-java}
 }
 
+# One up/down/ctl of a profile at a time. The lock file lives beside the state folder so that
+# `down` can remove the folder; processes started while holding it get fd 9 closed (start_bg).
+lock_profile() {
+  mkdir -p "$testbed_state"
+  exec 9>"$testbed_state/.kafka-$profile.lock"
+  flock -w 900 9 || die "timed out waiting for another test bed command on the $profile Kafka test bed"
+}
+
 lib_dir() { "$kafka_here/fetch.sh" "$kafka_version"; }
 
 java_cmd() { # process-name heap main-class args...

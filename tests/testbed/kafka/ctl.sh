@@ -5,6 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 profile_setup "${1:?usage: ctl.sh PROFILE ACTION [SITE]}"
+lock_profile
 [ -f "$dir/ready" ] || die "the $profile test bed is not up"
 lib=$(lib_dir)
 read_ports

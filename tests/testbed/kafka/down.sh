@@ -7,7 +7,9 @@ profiles=("$@"); [ ${#profiles[@]} -gt 0 ] || profiles=(legacy current)
 for p in "${profiles[@]}"; do
   profile_setup "$p"
   [ -d "$dir" ] || continue
+  lock_profile
   stop_pids "$dir"/mirror.pid "$dir"/broker-a.pid "$dir"/broker-b.pid "$dir"/zookeeper.pid
   rm -rf "$dir"
+  exec 9>&-
   log "stopped kafka-$p"
 done

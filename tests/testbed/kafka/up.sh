@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Start (or reuse) the Kafka test bed of a profile: legacy = Kafka 3.9 with ZooKeeper and
 # MirrorMaker 1, current = Kafka 4.3 KRaft with MirrorMaker 2. Prints only `export` lines.
+# Concurrent calls for one profile are serialised by a lock file (tests start it from several
+# threads): the first starts it, the others wait and reuse it.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
@@ -32,6 +34,8 @@ healthy() {
   for p in broker-a broker-b mirror; do alive "$dir/$p.pid" || return 1; done
   if [ "$profile" = legacy ]; then alive "$dir/zookeeper.pid" || return 1; fi
 }
+
+lock_profile
 
 if healthy; then
   exports

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Benchmark: `amqdr verify perf` against Kafka's own ProducerPerformance, and `amqdr verify
+# latency` against Kafka's EndToEndLatency — the Java tools from the same Maven jars as the test
+# bed's brokers — on the same test bed broker, with equal settings, in one invocation. Prints the
+# ratios (targets: amqdr throughput >= 1.0x, latency p50 <= 1.0x).
+#   benches/verify-vs-kafka-tools.sh [legacy|current]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile=${1:-current}
+cargo build --release --quiet --bin amqdr
+amqdr=target/release/amqdr
+eval "$(tests/testbed/up kafka "$profile")"
+java_tool() { java -Xmx512m -cp "$AMQDR_KAFKA_LIB/*" -Dlog4j2.configurationFile=tests/testbed/kafka/log4j2.properties \
+  -Dlog4j.configuration=file:tests/testbed/kafka/log4j.properties -Dkafka.logs.dir=/tmp -Dtestbed.process=bench-tool "$@"; }
+# The seed's producer settings, for both tools.
+props=(acks=1 buffer.memory=67108864 compression.type=none batch.size=8196 linger.ms=0)
+
+ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}x' if b else 'n/a')" "$1" "$2"; }
+
+echo "profile $profile, broker $AMQDR_SITE_A_BOOTSTRAP (SASL_SSL, SCRAM-SHA-512)"
+for spec in 4096:20000 102400:2000; do
+  size=${spec%%:*} n=${spec##*:}
+  java_line=$(java_tool org.apache.kafka.tools.ProducerPerformance --topic my-topic --num-records "$n" --record-size "$size" \
+    --throughput -1 --producer.config "$AMQDR_CLIENT_CONFIG" --producer-props bootstrap.servers="$AMQDR_SITE_A_BOOTSTRAP" "${props[@]}" 2>/dev/null | tail -1)
+  java_rps=$(echo "$java_line" | sed -n 's/.*records sent, \([0-9.]*\) records\/sec.*/\1/p')
+  java_p50=$(echo "$java_line" | sed -n 's/.* \([0-9]*\) ms 50th.*/\1/p')
+  amqdr_json=$("$amqdr" verify perf -o json --num-records "$n" --record-size "$size" --throughput -1 --acks 1 \
+    --batch-size 8196 --buffer-memory 67108864 --compression none --linger-ms 0 --timeout 120s)
+  amqdr_rps=$(echo "$amqdr_json" | python3 -c "import json,sys; print(json.load(sys.stdin)['checks'][0]['details']['result']['records_per_second'])")
+  amqdr_p50=$(echo "$amqdr_json" | python3 -c "import json,sys; print(json.load(sys.stdin)['checks'][0]['details']['result']['latency_ms']['p50_ms'])")
+  printf 'perf %6d B x %5d: ProducerPerformance %9.1f rec/s (p50 %s ms), amqdr %9.1f rec/s (p50 %.1f ms): throughput %s\n' \
+    "$size" "$n" "$java_rps" "$java_p50" "$amqdr_rps" "$amqdr_p50" "$(ratio "$amqdr_rps" "$java_rps")"
+done
+
+n=1000
+java_out=$(java_tool org.apache.kafka.tools.EndToEndLatency "$AMQDR_SITE_A_BOOTSTRAP" my-topic "$n" all 4096 "$AMQDR_CLIENT_CONFIG" 2>/dev/null)
+java_p50=$(echo "$java_out" | sed -n 's/^Percentiles: 50th = \([0-9.]*\).*/\1/p')
+amqdr_p50=$("$amqdr" verify latency -o json --iterations "$n" --record-size 4096 --acks all --timeout 60s |
+  python3 -c "import json,sys; print(json.load(sys.stdin)['checks'][0]['details']['latency_ms']['p50_ms'])")
+printf 'latency 4096 B x %d (acks=all): EndToEndLatency p50 %s ms, amqdr p50 %.2f ms: latency %s\n' "$n" "$java_p50" "$amqdr_p50" "$(ratio "$amqdr_p50" "$java_p50")"
