@@ -127,9 +127,9 @@ pub async fn apply_plan(command: &str, sources: &Sources, options: &ApplyOptions
         errors: execution.errors.iter().map(crate::error::report).collect(),
     };
     if options.plan.format == PlanFormat::Json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        output::stdout(format_args!("{}\n", serde_json::to_string_pretty(&summary)?))?;
     } else {
-        print!("{}", summary_table(&execution.reports, summary.seconds));
+        output::stdout(summary_table(&execution.reports, summary.seconds))?;
     }
     match execution.errors.into_iter().next() {
         None => Ok(ExitCode::SUCCESS),
@@ -163,24 +163,31 @@ pub async fn uninstall(sources: &Sources, options: &crate::kube::teardown::Unins
     let reports = teardown::uninstall(&plan, &clusters, &settings, options, &progress).await;
     let failed: Vec<&teardown::DeleteReport> = reports.iter().filter(|r| r.outcome == "failed").collect();
     if json {
-        println!(
-            "{}",
+        output::stdout(format_args!(
+            "{}\n",
             serde_json::to_string_pretty(&serde_json::json!({
                 "command": "uninstall",
                 "result": if failed.is_empty() { "ok" } else { "failed" },
                 "objects": reports,
             }))?
-        );
+        ))?;
     } else {
         let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
         for r in &reports {
             *counts.entry(r.outcome.as_str()).or_default() += 1;
         }
         let parts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-        println!("{} objects: {}", reports.len(), parts.join(", "));
+        let mut text = format!("{} objects: {}\n", reports.len(), parts.join(", "));
         for r in reports.iter().filter(|r| r.message.is_some()) {
-            println!("  {} {}/{}: {}", r.kind, r.namespace.as_deref().unwrap_or("-"), r.name, r.message.as_deref().unwrap_or(""));
+            text.push_str(&format!(
+                "  {} {}/{}: {}\n",
+                r.kind,
+                r.namespace.as_deref().unwrap_or("-"),
+                r.name,
+                r.message.as_deref().unwrap_or("")
+            ));
         }
+        output::stdout(text)?;
     }
     match failed.first() {
         None => Ok(ExitCode::SUCCESS),
@@ -203,7 +210,7 @@ pub async fn status(sources: &Sources, json: bool) -> Result<ExitCode> {
     let rows = teardown::status(&plan, &clusters).await;
     let healthy = rows.iter().all(|r| r.state == "ready" || r.state == "present");
     if json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"healthy": healthy, "objects": rows}))?);
+        output::stdout(format_args!("{}\n", serde_json::to_string_pretty(&serde_json::json!({"healthy": healthy, "objects": rows}))?))?;
     } else {
         let mut table = comfy_table::Table::new();
         table.load_preset(comfy_table::presets::NOTHING);
@@ -215,7 +222,7 @@ pub async fn status(sources: &Sources, json: bool) -> Result<ExitCode> {
             };
             table.add_row([r.site.as_str(), r.kind.as_str(), name.as_str(), r.state.as_str(), r.detail.as_str()]);
         }
-        println!("{table}");
+        output::stdout(format_args!("{table}\n"))?;
     }
     Ok(if healthy { ExitCode::SUCCESS } else { ExitCode::from(crate::error::exit::CHECK_FAILED) })
 }

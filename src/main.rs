@@ -6,6 +6,7 @@ fn main() -> ExitCode {
     amqdr::logging::init(cli.verbose);
     match amqdr::cli::run(cli) {
         Ok(code) => code,
+        Err(err) if amqdr::output::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {}", amqdr::error::report(&err));
             ExitCode::from(amqdr::error::exit_code(&err))

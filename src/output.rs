@@ -3,8 +3,21 @@
 use crate::plan::{Action, Plan};
 use crate::render;
 use crate::settings::{Settings, Warning};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
+use std::io::Write;
+
+/// Write results to stdout. A closed pipe (`amqdr render -o yaml | head`) comes back as an
+/// `io::Error` of kind BrokenPipe, which `main` turns into a quiet exit instead of a panic.
+pub fn stdout(text: impl std::fmt::Display) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    write!(out, "{text}").and_then(|()| out.flush()).context("writing to standard output")
+}
+
+/// True when the error chain ends in a closed standard output.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum PlanFormat {

@@ -159,3 +159,26 @@ fn help_lists_the_product_commands() {
         assert!(stdout.contains(cmd), "{stdout}");
     }
 }
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    // Like `amqdr render -o yaml | head -1`: the reader goes away after the first bytes.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_amqdr"))
+        .args(["render", "-o", "yaml"])
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .env_remove("AMQDR_PROFILE")
+        .env_remove("AMQDR_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(&first[..4], b"---\n");
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

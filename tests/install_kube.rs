@@ -173,7 +173,8 @@ async fn lifecycle(bed: &KubeTestbed, profile: &str, api_version: &str, prefix: 
     assert_eq!((m.get("created"), m.get("configured")), (None, None), "{m:?}");
     assert_eq!(m.get("discovered"), Some(&1), "{m:?}");
     let out = tokio::task::spawn_blocking({
-        let a = args(&["mirror", "deploy", "--profile", profile, "-o", "json", "--source-bootstrap", "kafka.prod.example.com:443"], &layout);
+        let a =
+            args(&["mirror", "deploy", "--profile", profile, "-o", "json", "--source-bootstrap", "kafka.prod.example.com:443"], &layout);
         let kc = kc.clone();
         move || amqdr(&kc, &a)
     })

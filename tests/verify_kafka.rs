@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::kafka_testbed::{kafka, kafka_exclusive, KafkaTestbed};
+use common::kafka_testbed::{KafkaTestbed, kafka, kafka_exclusive};
 use serde_json::Value;
 use std::process::Output;
 use std::time::{Duration, Instant};
@@ -14,9 +14,8 @@ fn run(bed: &KafkaTestbed, args: &[&str]) -> Output {
 }
 
 fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("not JSON ({e}):\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-    })
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
 fn stderr(out: &Output) -> String {

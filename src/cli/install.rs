@@ -51,7 +51,7 @@ pub fn run(args: InstallArgs) -> Result<ExitCode> {
     let sources = args.settings.sources()?;
     let options = PlanOptions { scope: Scope::Install, no_mirror: args.no_mirror, format: args.output, show_secrets: args.show_secrets };
     if args.dry_run {
-        print!("{}", deploy::render_plan(&sources, &options)?);
+        crate::output::stdout(deploy::render_plan(&sources, &options)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let apply = deploy::ApplyOptions { plan: options, timeout: args.timeout, force_conflicts: args.force_conflicts };

@@ -61,7 +61,7 @@ pub fn run(cmd: MirrorCommand) -> Result<ExitCode> {
             }
             let options = PlanOptions { scope: Scope::MirrorOnly, no_mirror: false, format: args.output, show_secrets: args.show_secrets };
             if args.dry_run {
-                print!("{}", deploy::render_plan(&sources, &options)?);
+                crate::output::stdout(deploy::render_plan(&sources, &options)?)?;
                 return Ok(ExitCode::SUCCESS);
             }
             let apply = deploy::ApplyOptions { plan: options, timeout: args.timeout, force_conflicts: false };
@@ -69,7 +69,7 @@ pub fn run(cmd: MirrorCommand) -> Result<ExitCode> {
         }
         MirrorCommand::Properties(args) => {
             let sources = args.settings.sources()?;
-            print!("{}", deploy::mirror_properties(&sources, args.kind)?);
+            crate::output::stdout(deploy::mirror_properties(&sources, args.kind)?)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -66,11 +66,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Mirror(cmd) => mirror::run(cmd),
         Command::Verify(args) => verify::run(*args),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "amqdr", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "amqdr", &mut script);
+            crate::output::stdout(String::from_utf8_lossy(&script))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Man => {
-            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            crate::output::stdout(String::from_utf8_lossy(&page))?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -33,13 +33,13 @@ pub struct RenderArgs {
 pub fn run(args: RenderArgs) -> Result<ExitCode> {
     let sources = args.settings.sources()?;
     if args.print_config {
-        print!("{}", deploy::effective_config_yaml(&sources)?);
+        crate::output::stdout(deploy::effective_config_yaml(&sources)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let text = deploy::render_plan(
         &sources,
         &PlanOptions { scope: Scope::Install, no_mirror: args.no_mirror, format: args.output, show_secrets: args.show_secrets },
     )?;
-    print!("{text}");
+    crate::output::stdout(text)?;
     Ok(ExitCode::SUCCESS)
 }

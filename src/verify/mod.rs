@@ -222,7 +222,7 @@ pub async fn run(options: VerifyOptions) -> Result<()> {
                     let started = Instant::now();
                     let rows = blocking(move || perf::matrix(&s, &t, &po, secs, target.as_ref())).await?;
                     if markdown {
-                        print!("{}", perf::matrix_markdown(&rows));
+                        crate::output::stdout(perf::matrix_markdown(&rows))?;
                         return Ok(());
                     }
                     results.push(
@@ -244,7 +244,7 @@ pub async fn run(options: VerifyOptions) -> Result<()> {
                     .with(serde_json::json!({"partitions": lags}));
                 iteration += 1;
                 if watch && options.format == VerifyFormat::Table {
-                    print!("\x1b[2J\x1b[H{}", report::lag_table(&lags));
+                    crate::output::stdout(format_args!("\x1b[2J\x1b[H{}", report::lag_table(&lags)))?;
                     use std::io::Write;
                     std::io::stdout().flush().ok();
                 }
@@ -322,14 +322,14 @@ pub async fn run(options: VerifyOptions) -> Result<()> {
 fn finish(results: Vec<CheckResult>, options: &VerifyOptions, already_printed: bool) -> Result<()> {
     if !already_printed {
         match options.format {
-            VerifyFormat::Table => print!("{}", report::table(&results)),
-            VerifyFormat::Json => println!(
-                "{}",
+            VerifyFormat::Table => crate::output::stdout(report::table(&results))?,
+            VerifyFormat::Json => crate::output::stdout(format_args!(
+                "{}\n",
                 serde_json::to_string_pretty(&serde_json::json!({
                     "passed": results.iter().all(|r| r.passed),
                     "checks": results,
                 }))?
-            ),
+            ))?,
         }
     }
     if let Some(path) = &options.junit {
