@@ -14,7 +14,13 @@ async fn main() -> anyhow::Result<()> {
     let kc = kube::config::Kubeconfig::read_from(&kubeconfig)?;
     let config = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?;
     let client = kube::Client::try_from(config)?;
-    let options = standin::StandinOptions { api_version, namespaces, operator_ready: true, apps_domain: "apps.testbed.local".into() };
+    let options = standin::StandinOptions {
+        api_version,
+        namespaces,
+        operator_ready: true,
+        apps_domain: "apps.testbed.local".into(),
+        external_bootstraps: Default::default(),
+    };
     let s = standin::Standin::start(client, options).await;
     eprintln!("operator-standin: running");
     tokio::signal::ctrl_c().await?;

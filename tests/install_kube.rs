@@ -82,6 +82,7 @@ async fn standin(bed: &KubeTestbed, api_version: &str, layout: &Layout, operator
             namespaces: layout.namespaces(),
             operator_ready,
             apps_domain: "apps.testbed.local".into(),
+            external_bootstraps: Default::default(),
         },
     )
     .await

@@ -51,9 +51,12 @@ impl Cluster {
         if let Some(found) = self.kinds.lock().await.get(&gvk) {
             return Ok(found.clone());
         }
-        let found = kube::discovery::pinned_kind(&self.client, &gvk).await.map_err(|e| {
-            anyhow!("{kind} ({api_version}) is not served by {}: {e}", self.context)
-                .context("are the Strimzi CRDs of this profile installed? `amqdr install` applies them first")
+        let found = kube::discovery::pinned_kind(&self.client, &gvk).await.map_err(|e| match e {
+            kube::Error::Api(s) if s.is_not_found() || s.code == 404 => anyhow!(
+                "{kind} ({api_version}) is not served by {}\n  fix: install the Strimzi CRDs of this profile (`amqdr install` applies them first), or pick the profile the sites run (--profile)",
+                self.context
+            ),
+            other => anyhow::Error::new(other).context(format!("looking up {kind} ({api_version}) on {}", self.context)),
         })?;
         self.kinds.lock().await.insert(gvk, found.clone());
         Ok(found)

@@ -27,6 +27,8 @@ pub struct ConnectionSettings {
     pub ca_pem: Option<String>,
     pub user: String,
     pub password: String,
+    /// Where the password came from, for the fix of an authentication failure.
+    pub password_source: String,
     pub timeout: Duration,
 }
 
@@ -114,9 +116,9 @@ impl RecordingContext {
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error(
-        "authentication failed on {site} ({bootstrap}) as user {user}: wrong password, or no SCRAM-SHA-512 credential for that user\n  fix: check --password-file / the user's Secret"
+        "authentication failed on {site} ({bootstrap}) as user {user}: wrong password, or no SCRAM-SHA-512 credential for that user\n  fix: check the password in {password_source} (or pass another with --password-file)"
     )]
-    AuthenticationFailed { site: String, bootstrap: String, user: String },
+    AuthenticationFailed { site: String, bootstrap: String, user: String, password_source: String },
     #[error(
         "TLS certificate verify failed on {site} ({bootstrap}): the broker's certificate is not trusted by {ca}, or its name does not match the address\n  fix: pass the cluster CA (the `<cluster>-cluster-ca-cert` Secret's ca.crt) with --ca-file"
     )]
@@ -135,7 +137,12 @@ pub fn classify(settings: &ConnectionSettings, messages: &str, fallback: &str) -
     let bootstrap = settings.bootstrap.clone();
     let lower = messages.to_lowercase();
     if lower.contains("authentication failed") || lower.contains("sasl authentication error") || lower.contains("invalid credentials") {
-        ConnectError::AuthenticationFailed { site, bootstrap, user: settings.user.clone() }
+        ConnectError::AuthenticationFailed {
+            site,
+            bootstrap,
+            user: settings.user.clone(),
+            password_source: settings.password_source.clone(),
+        }
     } else if lower.contains("certificate verify failed") || lower.contains("ssl handshake failed") {
         ConnectError::CertificateVerifyFailed { site, bootstrap, ca: settings.ca_description() }
     } else {
@@ -287,11 +294,12 @@ impl ConnectionInputs {
         };
         let Some(bootstrap) = self.bootstrap.clone().or(props.bootstrap) else { return Ok(None) };
         let user = self.user.clone().or(props.user).unwrap_or_else(|| "my-user".into());
-        let password = match (&self.password_file, props.password) {
-            (Some(f), _) => {
-                crate::material::read_password_file(f).map_err(|e| UsageError::new(format!("--password-file {}: {e}", f.display())))?
-            }
-            (None, Some(p)) => p,
+        let (password, password_source) = match (&self.password_file, props.password) {
+            (Some(f), _) => (
+                crate::material::read_password_file(f).map_err(|e| UsageError::new(format!("--password-file {}: {e}", f.display())))?,
+                format!("password file {}", f.display()),
+            ),
+            (None, Some(p)) => (p, format!("client config {}", self.client_config.as_deref().unwrap_or(Path::new("")).display())),
             (None, None) => {
                 return Err(UsageError::new(format!("no password for site {label}"))
                     .with_hint("pass --password-file FILE (or AMQDR_PASSWORD_FILE), or --client-config with sasl.jaas.config")
@@ -303,7 +311,7 @@ impl ConnectionInputs {
             let text = std::fs::read_to_string(f).map_err(|e| UsageError::new(format!("CA file {}: cannot read: {e}", f.display())))?;
             crate::certs::inspect_certificate(&text).map_err(|e| UsageError::new(format!("CA file {}: {e}", f.display())))?;
         }
-        Ok(Some(ConnectionSettings { label: label.into(), bootstrap, ca_file, ca_pem: None, user, password, timeout }))
+        Ok(Some(ConnectionSettings { label: label.into(), bootstrap, ca_file, ca_pem: None, user, password, password_source, timeout }))
     }
 }
 
@@ -319,6 +327,7 @@ mod tests {
             ca_pem: None,
             user: "my-user".into(),
             password: "pw".into(),
+            password_source: "password file /tmp/pw".into(),
             timeout: Duration::from_secs(5),
         }
     }

@@ -133,9 +133,10 @@ async fn from_cluster(settings: &Settings, site: SiteId, inputs: &ConnectionInpu
     let st = settings.site(site);
     let cluster = Cluster::connect(st.context.as_deref()).await?;
     let ns = st.kafka_namespace.as_str();
-    let kafka = apply::get(&cluster, settings.profile.api_version(), "Kafka", Some(ns), &st.cluster_name)
-        .await?
-        .ok_or_else(|| UsageError::new(format!("Kafka {ns}/{} not found on {}", st.cluster_name, cluster.context)))?;
+    let kafka = apply::get(&cluster, settings.profile.api_version(), "Kafka", Some(ns), &st.cluster_name).await?.ok_or_else(|| {
+        UsageError::new(format!("Kafka {ns}/{} not found on {}", st.cluster_name, cluster.context))
+            .with_hint("run `amqdr install` first, or name the sites' namespaces/clusters in the settings, or pass --bootstrap")
+    })?;
     let bootstrap = match cluster_state::bootstrap_from_status(&kafka) {
         Some(b) => b,
         None => apply::get(&cluster, "route.openshift.io/v1", "Route", Some(ns), &format!("{}-kafka-bootstrap", st.cluster_name))
@@ -161,9 +162,15 @@ async fn from_cluster(settings: &Settings, site: SiteId, inputs: &ConnectionInpu
         Some(_) => None,
         None => Some(secret(format!("{}-cluster-ca-cert", st.cluster_name), "ca.crt").await?),
     };
-    let password = match &inputs.password_file {
-        Some(f) => crate::material::read_password_file(f).map_err(|e| UsageError::new(format!("--password-file {}: {e}", f.display())))?,
-        None => secret(crate::render::user_password_secret(settings), "password").await?,
+    let (password, password_source) = match &inputs.password_file {
+        Some(f) => (
+            crate::material::read_password_file(f).map_err(|e| UsageError::new(format!("--password-file {}: {e}", f.display())))?,
+            format!("password file {}", f.display()),
+        ),
+        None => {
+            let name = crate::render::user_password_secret(settings);
+            (secret(name.clone(), "password").await?, format!("Secret {ns}/{name} on {}", cluster.context))
+        }
     };
     Ok(ConnectionSettings {
         label: site.as_str().into(),
@@ -172,6 +179,7 @@ async fn from_cluster(settings: &Settings, site: SiteId, inputs: &ConnectionInpu
         ca_pem,
         user: inputs.user.clone().unwrap_or_else(|| settings.user.name.clone()),
         password,
+        password_source,
         timeout,
     })
 }

@@ -26,6 +26,10 @@ pub struct StandinOptions {
     pub operator_ready: bool,
     /// Hostname suffix for Route hosts.
     pub apps_domain: String,
+    /// `host:port` a Kafka in this namespace reports for its external listener instead of a
+    /// made-up Route host: the address of a real broker (the Kafka test bed), so `amqdr verify`
+    /// can find and reach it through the cluster as it would on OpenShift.
+    pub external_bootstraps: std::collections::HashMap<String, String>,
 }
 
 #[derive(Default, Debug)]
@@ -157,10 +161,13 @@ async fn on_custom(
                         json!([{"type": "NotReady", "status": "True", "reason": "ClusterCaSecretsMissing", "message": msg}]);
                 }
             }
-            let host = format!("{name}-kafka-bootstrap-{ns}.{}", options.apps_domain);
+            let (host, port) = match options.external_bootstraps.get(&ns).and_then(|b| b.rsplit_once(':')) {
+                Some((host, port)) => (host.to_string(), port.parse::<u16>()?),
+                None => (format!("{name}-kafka-bootstrap-{ns}.{}", options.apps_domain), 443),
+            };
             status["listeners"] = json!([
                 {"name": "tls", "bootstrapServers": format!("{name}-kafka-bootstrap.{ns}.svc:9093")},
-                {"name": "external", "bootstrapServers": format!("{host}:443"), "addresses": [{"host": host, "port": 443}]},
+                {"name": "external", "bootstrapServers": format!("{host}:{port}"), "addresses": [{"host": host, "port": port}]},
             ]);
             status["clusterId"] = json!(format!("standin-{name}"));
             let listener_type = data.pointer("/spec/kafka/listeners/1/type").and_then(Value::as_str).unwrap_or("");
