@@ -204,3 +204,44 @@ fn failover_drill_resumes_the_group_on_dr() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("MirrorMaker 2"));
 }
+
+/// The CI gate "DR keeps up": with the mirror stopped, records produced on the source make
+/// `verify lag` with limits fail (exit 3) and name the limit; once the mirror runs again the
+/// lag drains back within them.
+fn lag_limits_fail_while_the_mirror_is_down(profile: &str) {
+    let bed = kafka_exclusive(profile);
+    bed.ctl(&["stop-mirror"]);
+    // The newest mirrored record is now at least this old when new records arrive.
+    std::thread::sleep(Duration::from_secs(3));
+    let out = run(&bed, &["produce-consume", "--records", "60", "--timeout", "30s"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&bed, &["lag", "-o", "json", "--timeout", "30s", "--max-lag-seconds", "2", "--max-lag-records", "10"]);
+    let doc = json(&out);
+    assert_eq!(out.status.code(), Some(3), "{doc:#}\n{}", stderr(&out));
+    let summary = doc["checks"][0]["summary"].as_str().unwrap();
+    assert!(summary.contains("above --max-lag-seconds 2") && summary.contains("above --max-lag-records 10"), "{summary}");
+    let behind: i64 = doc["checks"][0]["details"]["partitions"].as_array().unwrap().iter().map(|p| p["records"].as_i64().unwrap()).sum();
+    assert!(behind >= 60, "{doc:#}");
+
+    bed.ctl(&["start-mirror"]);
+    // Bounded wait for the restarted mirror to catch up (it resumes from its committed position).
+    let deadline = Instant::now() + Duration::from_secs(150);
+    loop {
+        let out = run(&bed, &["lag", "-o", "json", "--timeout", "30s", "--max-lag-seconds", "2", "--max-lag-records", "10"]);
+        if out.status.success() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the mirror did not catch up: {:#}", json(&out));
+        std::thread::sleep(Duration::from_secs(2));
+    }
+}
+
+#[test]
+fn current_lag_limits_fail_while_the_mirror_is_down() {
+    lag_limits_fail_while_the_mirror_is_down("current");
+}
+
+#[test]
+fn legacy_lag_limits_fail_while_the_mirror_is_down() {
+    lag_limits_fail_while_the_mirror_is_down("legacy");
+}

@@ -5,7 +5,7 @@ use super::install::{humantime_duration, runtime};
 use crate::settings::SiteId;
 use crate::verify::connection::ConnectionInputs;
 use crate::verify::perf::PerfOptions;
-use crate::verify::{self, Check, VerifyFormat, VerifyOptions};
+use crate::verify::{self, Check, LagLimits, VerifyFormat, VerifyOptions};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -130,9 +130,12 @@ pub enum CheckCommand {
         interval: Duration,
         #[arg(long)]
         count: Option<u64>,
-        /// Fail when the newest mirrored record is more than this many seconds behind.
-        #[arg(long)]
+        /// Fail (exit 3) when the newest mirrored record is more than this many seconds behind.
+        #[arg(long, value_name = "SECONDS")]
         max_lag_seconds: Option<f64>,
+        /// Fail (exit 3) when more than this many records, over all partitions, are not mirrored yet.
+        #[arg(long, value_name = "RECORDS")]
+        max_lag_records: Option<u64>,
     },
     /// End-to-end latency like Kafka's EndToEndLatency (one record at a time).
     Latency {
@@ -210,7 +213,9 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
             matrix_seconds: matrix.map(|_| matrix_seconds),
             markdown,
         },
-        CheckCommand::Lag { watch, interval, count, max_lag_seconds } => Check::Lag { watch, interval, count, max_lag_seconds },
+        CheckCommand::Lag { watch, interval, count, max_lag_seconds, max_lag_records } => {
+            Check::Lag { watch, interval, count, limits: LagLimits { seconds: max_lag_seconds, records: max_lag_records } }
+        }
         CheckCommand::Latency { site, iterations, record_size, acks } => Check::Latency { site, iterations, record_size, acks },
         CheckCommand::Failover { records, consume_first } => Check::Failover { records, consume_first },
         CheckCommand::All => Check::All,

@@ -73,7 +73,7 @@ pub enum Check {
     ProduceConsume { site: SiteId, records: usize, record_size: usize },
     Mirror { records: usize, record_size: usize },
     Perf { site: SiteId, options: perf::PerfOptions, matrix_seconds: Option<u64>, markdown: bool },
-    Lag { watch: bool, interval: Duration, count: Option<u64>, max_lag_seconds: Option<f64> },
+    Lag { watch: bool, interval: Duration, count: Option<u64>, limits: LagLimits },
     Latency { site: SiteId, iterations: usize, record_size: usize, acks: String },
     Failover { records: usize, consume_first: usize },
     All,
@@ -82,6 +82,34 @@ pub enum Check {
 impl PartialEq for perf::PerfOptions {
     fn eq(&self, other: &Self) -> bool {
         serde_json::to_value(self).ok() == serde_json::to_value(other).ok()
+    }
+}
+
+/// Thresholds that make `verify lag` fail; none means it only reports.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LagLimits {
+    pub seconds: Option<f64>,
+    pub records: Option<u64>,
+}
+
+impl LagLimits {
+    /// Why the lag is over a limit, or None when it is within them.
+    pub fn exceeded(&self, lags: &[checks::PartitionLag]) -> Option<String> {
+        let seconds = lags.iter().map(|l| l.seconds).fold(0.0, f64::max);
+        let records: i64 = lags.iter().map(|l| l.records).sum();
+        let mut over = Vec::new();
+        if let Some(max) = self.seconds
+            && seconds > max
+        {
+            let behind = if seconds.is_infinite() { "nothing mirrored yet".to_string() } else { format!("{seconds:.1}s behind") };
+            over.push(format!("{behind}, above --max-lag-seconds {max}"));
+        }
+        if let Some(max) = self.records
+            && records > max as i64
+        {
+            over.push(format!("{records} records behind, above --max-lag-records {max}"));
+        }
+        (!over.is_empty()).then(|| over.join("; "))
     }
 }
 
@@ -240,16 +268,22 @@ pub async fn run(options: VerifyOptions) -> Result<()> {
                 }
             }
         }
-        Check::Lag { watch, interval, count, max_lag_seconds } => {
+        Check::Lag { watch, interval, count, limits } => {
             let mut iteration = 0u64;
             loop {
                 let started = Instant::now();
                 let (s, d, t, g) = (pick(SiteId::A), pick(SiteId::B), topic.clone(), mm1_group.clone());
                 let lags = blocking(move || checks::lag(&s, &d, &t, g.as_deref())).await?;
-                let worst = lags.iter().map(|l| l.seconds).fold(0.0, f64::max);
-                let passed = max_lag_seconds.is_none_or(|m| worst <= m);
-                let result = CheckResult::new("lag".into(), passed, report::lag_summary(&lags), started)
-                    .with(serde_json::json!({"partitions": lags}));
+                let exceeded = limits.exceeded(&lags);
+                let summary = match &exceeded {
+                    None => report::lag_summary(&lags),
+                    Some(why) => format!("{}: {why}", report::lag_summary(&lags)),
+                };
+                let result = CheckResult::new("lag".into(), exceeded.is_none(), summary, started).with(serde_json::json!({
+                    "partitions": lags,
+                    "max_lag_seconds": limits.seconds,
+                    "max_lag_records": limits.records,
+                }));
                 iteration += 1;
                 if watch && options.format == VerifyFormat::Table {
                     crate::output::stdout(format_args!("\x1b[2J\x1b[H{}", report::lag_table(&lags)))?;
@@ -345,4 +379,27 @@ fn finish(results: Vec<CheckResult>, options: &VerifyOptions, already_printed: b
     }
     let failed: Vec<&str> = results.iter().filter(|r| !r.passed).map(|r| r.name.as_str()).collect();
     if failed.is_empty() { Ok(()) } else { Err(CheckFailed(format!("failed: {}", failed.join(", "))).into()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LagLimits;
+    use super::checks::PartitionLag;
+
+    fn lag(partition: i32, records: i64, seconds: f64) -> PartitionLag {
+        PartitionLag { partition, source_end: 100, target_end: 100 - records, records, seconds, method: "test" }
+    }
+
+    #[test]
+    fn lag_limits() {
+        let lags = [lag(0, 5, 1.5), lag(1, 20, 4.0), lag(2, 0, 0.0)];
+        assert_eq!(LagLimits::default().exceeded(&lags), None);
+        assert_eq!(LagLimits { seconds: Some(4.0), records: Some(25) }.exceeded(&lags), None);
+        let why = LagLimits { seconds: Some(3.0), records: None }.exceeded(&lags).unwrap();
+        assert!(why.contains("4.0s behind") && why.contains("--max-lag-seconds 3"), "{why}");
+        let why = LagLimits { seconds: Some(3.0), records: Some(10) }.exceeded(&lags).unwrap();
+        assert!(why.contains("25 records behind, above --max-lag-records 10"), "{why}");
+        // Nothing mirrored yet while the source has records: infinitely behind.
+        assert!(LagLimits { seconds: Some(60.0), records: None }.exceeded(&[lag(0, 3, f64::INFINITY)]).is_some());
+    }
 }

@@ -42,7 +42,11 @@ pub fn junit(results: &[CheckResult]) -> Result<String> {
 pub fn lag_summary(lags: &[PartitionLag]) -> String {
     let records: i64 = lags.iter().map(|l| l.records).sum();
     let seconds = lags.iter().map(|l| l.seconds).fold(0.0, f64::max);
-    format!("{records} records behind over {} partitions, newest mirrored record {seconds:.1}s behind", lags.len())
+    if seconds.is_infinite() {
+        format!("{records} records behind over {} partitions, a partition has no mirrored record yet", lags.len())
+    } else {
+        format!("{records} records behind over {} partitions, newest mirrored record {seconds:.1}s behind", lags.len())
+    }
 }
 
 pub fn lag_table(lags: &[PartitionLag]) -> String {
@@ -55,7 +59,7 @@ pub fn lag_table(lags: &[PartitionLag]) -> String {
             l.source_end.to_string(),
             l.target_end.to_string(),
             l.records.to_string(),
-            format!("{:.1}", l.seconds),
+            if l.seconds.is_infinite() { "-".to_string() } else { format!("{:.1}", l.seconds) },
         ]);
     }
     format!("{t}\n{}\n", lag_summary(lags))
