@@ -245,3 +245,28 @@ fn current_lag_limits_fail_while_the_mirror_is_down() {
 fn legacy_lag_limits_fail_while_the_mirror_is_down() {
     lag_limits_fail_while_the_mirror_is_down("legacy");
 }
+
+/// The seed's performance table: three rows (10 KiB x 100/s, 100 KiB x 10/s, 1048000 B x 1/s),
+/// each with throughput, average latency and the largest mirror lag seen on the DR site.
+#[test]
+fn seed_perf_matrix_reports_mirror_lag() {
+    for profile in ["legacy", "current"] {
+        let bed = kafka(profile);
+        let out = run(&bed, &["perf", "--matrix", "seed", "--matrix-seconds", "2", "-o", "json", "--timeout", "60s"]);
+        let doc = json(&out);
+        assert!(out.status.success(), "{doc:#}\n{}", stderr(&out));
+        let rows = doc["checks"][0]["details"]["rows"].as_array().unwrap();
+        let sizes: Vec<u64> = rows.iter().map(|r| r["record_size"].as_u64().unwrap()).collect();
+        assert_eq!(sizes, [10_240, 102_400, 1_048_000], "{doc:#}");
+        for r in rows {
+            assert!(r["result"]["records"].as_u64().unwrap() >= 2, "{r:#}");
+            assert!(r["result"]["mb_per_second"].as_f64().unwrap() > 0.0, "{r:#}");
+            assert!(r["result"]["max_mirror_lag_records"].is_i64(), "mirror lag not measured: {r:#}");
+        }
+        let md = run(&bed, &["perf", "--matrix", "seed", "--matrix-seconds", "1", "--markdown", "--timeout", "60s"]);
+        let text = String::from_utf8_lossy(&md.stdout);
+        assert!(md.status.success(), "{}", stderr(&md));
+        assert!(text.starts_with("| Message Size | Message Rate | Throughput | Avg Latency | Max MirrorMaker Lag |"), "{text}");
+        assert_eq!(text.lines().count(), 5, "{text}");
+    }
+}

@@ -212,6 +212,27 @@ async fn from_cluster(settings: &Settings, site: SiteId, inputs: &ConnectionInpu
     })
 }
 
+/// Site b for the perf test's mirror lag column: optional, so a failure only drops the column.
+async fn dr_site_for_mirror_lag(options: &VerifyOptions) -> Option<ConnectionSettings> {
+    let explicit = options.site_b.resolve(SiteId::B.as_str(), options.timeout);
+    let found = match explicit {
+        Ok(Some(c)) => Ok(c),
+        // Production came from the cluster too: read DR from there.
+        Ok(None) if options.site_a.bootstrap.is_none() && options.site_a.client_config.is_none() => {
+            from_cluster(&options.settings, SiteId::B, &options.site_b, options.timeout).await
+        }
+        Ok(None) => return None,
+        Err(e) => Err(e),
+    };
+    match found {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::warn!("no mirror lag in the perf results: site b is not reachable: {}", crate::error::report(&e));
+            None
+        }
+    }
+}
+
 /// A check to run on a blocking thread.
 type CheckFn = Box<dyn FnOnce() -> Result<CheckResult> + Send>;
 
@@ -230,7 +251,15 @@ pub async fn run(options: VerifyOptions) -> Result<()> {
         _ => true,
     };
     let a = if needs(SiteId::A) { Some(site_connection(&options, SiteId::A).await?) } else { None };
-    let b = if needs(SiteId::B) { Some(site_connection(&options, SiteId::B).await?) } else { None };
+    let b = if needs(SiteId::B) {
+        Some(site_connection(&options, SiteId::B).await?)
+    } else if matches!(options.check, Check::Perf { site: SiteId::A, .. }) {
+        // The perf test on production also reports the mirror's lag (the seed's table) when
+        // the DR site is known the same way production is: given explicitly, or in the cluster.
+        dr_site_for_mirror_lag(&options).await
+    } else {
+        None
+    };
     let pick = |s: SiteId| -> ConnectionSettings { if s == SiteId::A { a.clone().expect("site a") } else { b.clone().expect("site b") } };
     let mm1_group = (options.settings.mirror_kind() == crate::profile::MirrorKind::KafkaMirrorMaker)
         .then(|| options.mirror_group.clone().unwrap_or_else(|| options.settings.mirror_group_id()));

@@ -159,7 +159,15 @@ pub fn check(site: &ConnectionSettings, topic: &str, o: &PerfOptions, target: Op
         r.latency_ms.p99_ms,
         r.latency_ms.p999_ms
     );
+    let summary = match r.max_mirror_lag_records {
+        Some(lag) => format!("{summary}; max mirror lag {}", records(lag)),
+        None => summary,
+    };
     Ok(CheckResult::new(format!("perf site {}", site.label), true, summary, started).with(json!({"options": o, "result": r})))
+}
+
+pub fn records(n: i64) -> String {
+    if n == 1 { "1 record".into() } else { format!("{n} records") }
 }
 
 /// The seed's table: (record size, rate) rows, each run for `seconds`.
@@ -203,7 +211,7 @@ pub fn matrix_markdown(rows: &[MatrixRow]) -> String {
             r.rate,
             r.result.mb_per_second,
             r.result.latency_avg_ms,
-            r.result.max_mirror_lag_records.map(|l| format!("{l} records")).unwrap_or_else(|| "n/a".into())
+            r.result.max_mirror_lag_records.map(records).unwrap_or_else(|| "n/a".into())
         ));
     }
     out
