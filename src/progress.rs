@@ -74,6 +74,15 @@ impl Progress {
         }
     }
 
+    /// A lane ran all its steps (or stopped): its bar shows the final count and freezes its time.
+    pub fn lane_done(&self, lane: &str, outcome: &str) {
+        if let Some((_, bars)) = &self.bars
+            && let Some(bar) = bars.lock().expect("lock").get(lane)
+        {
+            bar.finish_with_message(outcome.to_string());
+        }
+    }
+
     pub fn finish(&self) {
         if let Some((_, bars)) = &self.bars {
             for bar in bars.lock().expect("lock").values() {

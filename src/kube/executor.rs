@@ -145,6 +145,7 @@ async fn run_lane(
         }
         i = j;
     }
+    progress.lane_done(&label, if skip { "skipped" } else if error.is_some() { "FAILED" } else { "done" });
     if skip {
         error = None;
     }
