@@ -1,6 +1,6 @@
 //! Presentation of a Plan: the step table, multi-document YAML, and stable JSON.
 
-use crate::plan::{Action, Plan};
+use crate::plan::{Lane, Plan, Step, StepSubject};
 use crate::render;
 use crate::settings::{Settings, Warning};
 use anyhow::{Context, Result};
@@ -43,27 +43,16 @@ pub struct StepRow {
     pub action: String,
 }
 
+impl StepRow {
+    /// Step `index` (1-based, in Plan order) of a lane of stage `stage`.
+    pub fn new(index: usize, stage: &'static str, lane: &Lane, step: &Step) -> Self {
+        let StepSubject { kind, namespace, name, action } = step.subject();
+        StepRow { index, stage, site: lane.site.to_string(), step: step.phase, kind, namespace, name, action }
+    }
+}
+
 pub fn rows(plan: &Plan) -> Vec<StepRow> {
-    plan.steps()
-        .enumerate()
-        .map(|(i, (stage, lane, step))| {
-            let (kind, namespace, name, action) = match &step.action {
-                Action::Apply { object } => {
-                    (object.kind().to_string(), object.namespace().map(str::to_string), object.name().to_string(), "apply".to_string())
-                }
-                Action::Wait { target, condition } => {
-                    (target.kind.clone(), target.namespace.clone(), target.name.clone(), format!("wait {condition}"))
-                }
-                Action::ResumeRollout { target } => {
-                    (target.kind.clone(), target.namespace.clone(), target.name.clone(), "resume rollout".to_string())
-                }
-                Action::DiscoverBootstrap { site, kafka } => {
-                    (kafka.kind.clone(), kafka.namespace.clone(), kafka.name.clone(), format!("discover bootstrap of site {site}"))
-                }
-            };
-            StepRow { index: i + 1, stage: stage.name, site: lane.site.to_string(), step: step.phase, kind, namespace, name, action }
-        })
-        .collect()
+    plan.steps().enumerate().map(|(i, (stage, lane, step))| StepRow::new(i + 1, stage.name, lane, step)).collect()
 }
 
 /// The human listing: aligned columns, a header, one line per step.

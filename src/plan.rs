@@ -37,6 +37,38 @@ pub struct Step {
     pub action: Action,
 }
 
+/// What a step acts on and how, as listings and reports show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepSubject {
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    /// `apply`, `wait Ready`, `resume rollout`, `discover bootstrap of site a`.
+    pub action: String,
+}
+
+impl Step {
+    pub fn subject(&self) -> StepSubject {
+        let of = |target: &ObjectRef, action: String| StepSubject {
+            kind: target.kind.clone(),
+            namespace: target.namespace.clone(),
+            name: target.name.clone(),
+            action,
+        };
+        match &self.action {
+            Action::Apply { object } => StepSubject {
+                kind: object.kind().to_string(),
+                namespace: object.namespace().map(str::to_string),
+                name: object.name().to_string(),
+                action: "apply".into(),
+            },
+            Action::Wait { target, condition } => of(target, format!("wait {condition}")),
+            Action::ResumeRollout { target } => of(target, "resume rollout".into()),
+            Action::DiscoverBootstrap { site, kafka } => of(kafka, format!("discover bootstrap of site {site}")),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Action {

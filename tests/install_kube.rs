@@ -53,6 +53,12 @@ fn amqdr(kubeconfig: &Path, args: &[String]) -> Output {
         .expect("run amqdr")
 }
 
+/// The binary on a blocking thread, so the test's own watches (the stand-in) keep running.
+async fn run(kubeconfig: &Path, args: Vec<String>) -> Output {
+    let kubeconfig = kubeconfig.to_path_buf();
+    tokio::task::spawn_blocking(move || amqdr(&kubeconfig, &args)).await.expect("amqdr thread")
+}
+
 fn args(list: &[&str], layout: &Layout) -> Vec<String> {
     let mut v: Vec<String> = list.iter().map(|s| s.to_string()).collect();
     v.extend(layout.args());
@@ -101,13 +107,7 @@ async fn lifecycle(bed: &KubeTestbed, profile: &str, api_version: &str, prefix: 
     let kc = bed.kubeconfig.clone();
 
     // First install: everything created, every wait satisfied.
-    let out = tokio::task::spawn_blocking({
-        let a = args(&["install", "--profile", profile, "-o", "json", "--timeout", "90s"], &layout);
-        let kc = kc.clone();
-        move || amqdr(&kc, &a)
-    })
-    .await
-    .unwrap();
+    let out = run(&kc, args(&["install", "--profile", profile, "-o", "json", "--timeout", "90s"], &layout)).await;
     let doc = json(&out);
     assert!(out.status.success(), "install failed: {doc:#}\n{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(doc["result"], "ok");
@@ -144,13 +144,7 @@ async fn lifecycle(bed: &KubeTestbed, profile: &str, api_version: &str, prefix: 
     }
 
     // Second install: nothing changes.
-    let out = tokio::task::spawn_blocking({
-        let a = args(&["install", "--profile", profile, "-o", "json", "--timeout", "60s"], &layout);
-        let kc = kc.clone();
-        move || amqdr(&kc, &a)
-    })
-    .await
-    .unwrap();
+    let out = run(&kc, args(&["install", "--profile", profile, "-o", "json", "--timeout", "60s"], &layout)).await;
     let doc = json(&out);
     assert!(out.status.success(), "{doc:#}");
     let second = outcomes(&doc);
@@ -161,39 +155,24 @@ async fn lifecycle(bed: &KubeTestbed, profile: &str, api_version: &str, prefix: 
     assert_eq!(secret_data(&client, &layout.ns("dc", "a"), "my-user-password", "password").await, pw);
 
     // mirror deploy alone: nothing to change; an explicit source bootstrap reconfigures the mirror.
-    let out = tokio::task::spawn_blocking({
-        let a = args(&["mirror", "deploy", "--profile", profile, "-o", "json", "--timeout", "60s"], &layout);
-        let kc = kc.clone();
-        move || amqdr(&kc, &a)
-    })
-    .await
-    .unwrap();
+    let out = run(&kc, args(&["mirror", "deploy", "--profile", profile, "-o", "json", "--timeout", "60s"], &layout)).await;
     let doc = json(&out);
     assert!(out.status.success(), "{doc:#}");
     let m = outcomes(&doc);
     assert_eq!((m.get("created"), m.get("configured")), (None, None), "{m:?}");
     assert_eq!(m.get("discovered"), Some(&1), "{m:?}");
-    let out = tokio::task::spawn_blocking({
-        let a =
-            args(&["mirror", "deploy", "--profile", profile, "-o", "json", "--source-bootstrap", "kafka.prod.example.com:443"], &layout);
-        let kc = kc.clone();
-        move || amqdr(&kc, &a)
-    })
-    .await
-    .unwrap();
+    let out = run(
+        &kc,
+        args(&["mirror", "deploy", "--profile", profile, "-o", "json", "--source-bootstrap", "kafka.prod.example.com:443"], &layout),
+    )
+    .await;
     let doc = json(&out);
     assert!(out.status.success(), "{doc:#}");
     assert_eq!(outcomes(&doc).get("configured"), Some(&1), "{doc:#}");
     assert!(stand.events().iter().any(|e| e.ends_with("source kafka.prod.example.com:443")), "{:?}", stand.events());
 
     // status: everything ready.
-    let out = tokio::task::spawn_blocking({
-        let a = args(&["status", "--profile", profile, "-o", "json"], &layout);
-        let kc = kc.clone();
-        move || amqdr(&kc, &a)
-    })
-    .await
-    .unwrap();
+    let out = run(&kc, args(&["status", "--profile", profile, "-o", "json"], &layout)).await;
     let doc = json(&out);
     assert!(out.status.success(), "{doc:#}");
     assert_eq!(doc["healthy"], true);
@@ -203,13 +182,7 @@ async fn lifecycle(bed: &KubeTestbed, profile: &str, api_version: &str, prefix: 
     if purge_at_end {
         un.push("--purge");
     }
-    let out = tokio::task::spawn_blocking({
-        let a = args(&un, &layout);
-        let kc = kc.clone();
-        move || amqdr(&kc, &a)
-    })
-    .await
-    .unwrap();
+    let out = run(&kc, args(&un, &layout)).await;
     let doc = json(&out);
     assert!(out.status.success(), "{doc:#}\n{}", String::from_utf8_lossy(&out.stderr));
     let namespaces: Api<Namespace> = Api::all(client.clone());
@@ -252,13 +225,7 @@ async fn current_two_clusters_install() {
         "--set".into(),
         "topic.minInsyncReplicas=1".into(),
     ]);
-    let out = tokio::task::spawn_blocking({
-        let merged = merged.clone();
-        let cmd = cmd.clone();
-        move || amqdr(&merged, &cmd)
-    })
-    .await
-    .unwrap();
+    let out = run(&merged, cmd.clone()).await;
     let doc = json(&out);
     assert!(out.status.success(), "{doc:#}\n{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(doc["layout"], "two-clusters");
@@ -274,14 +241,9 @@ async fn current_two_clusters_install() {
         secret_data(&kube_testbed::client(&b.kubeconfig, None).await, &layout.ns("dc", "b"), "my-second-cluster-cluster-ca-cert", "ca.crt")
             .await;
     assert_eq!(ca_a, ca_b);
-    let out = tokio::task::spawn_blocking({
-        let merged = merged.clone();
-        let mut cmd = cmd.clone();
-        cmd[0] = "uninstall".into();
-        move || amqdr(&merged, &cmd)
-    })
-    .await
-    .unwrap();
+    let mut uninstall = cmd.clone();
+    uninstall[0] = "uninstall".into();
+    let out = run(&merged, uninstall).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }
 
@@ -322,26 +284,18 @@ async fn interrupted_install_converges_when_rerun() {
     .unwrap();
     assert!(killed.iter().any(|l| l.contains("apply Deployment")), "{killed:?}");
 
-    let rerun = |extra: &[&str]| {
-        let mut a = args(&["install", "-o", "json", "--timeout", "90s"], &layout);
-        a.extend(extra.iter().map(|s| s.to_string()));
-        let kc = bed.kubeconfig.clone();
-        tokio::task::spawn_blocking(move || amqdr(&kc, &a))
-    };
-    let out = rerun(&[]).await.unwrap();
+    let rerun = || run(&bed.kubeconfig, args(&["install", "-o", "json", "--timeout", "90s"], &layout));
+    let out = rerun().await;
     let doc = json(&out);
     assert!(out.status.success(), "re-run after interruption failed: {doc:#}");
     assert!(stand.violations().is_empty(), "{:?}", stand.violations());
-    let out = rerun(&[]).await.unwrap();
+    let out = rerun().await;
     let doc = json(&out);
     let third = outcomes(&doc);
     assert!(out.status.success());
     assert_eq!(third.get("created"), None, "{third:?}");
     assert_eq!(third.get("configured"), None, "{third:?}");
-    let mut un = args(&["uninstall"], &layout);
-    un.push("--timeout=120s".into());
-    let kc = bed.kubeconfig.clone();
-    let out = tokio::task::spawn_blocking(move || amqdr(&kc, &un)).await.unwrap();
+    let out = run(&bed.kubeconfig, args(&["uninstall", "--timeout=120s"], &layout)).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
@@ -350,18 +304,14 @@ async fn operator_never_ready_times_out_with_cause() {
     let bed = kube_testbed::kube("cur");
     let layout = Layout::new("c4");
     let _stand = standin(&bed, "kafka.strimzi.io/v1", &layout, false).await;
-    let a = args(&["install", "--timeout", "8s", "--no-mirror"], &layout);
-    let kc = bed.kubeconfig.clone();
-    let out = tokio::task::spawn_blocking(move || amqdr(&kc, &a)).await.unwrap();
+    let out = run(&bed.kubeconfig, args(&["install", "--timeout", "8s", "--no-mirror"], &layout)).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert!(stderr.contains("Deployment/strimzi-cluster-operator"), "{stderr}");
     assert!(stderr.contains("not Available within 8s"), "{stderr}");
     assert!(stderr.contains("0/1 available"), "{stderr}");
     assert!(stderr.contains("re-run"), "{stderr}");
-    let un = args(&["uninstall", "--timeout=120s"], &layout);
-    let kc = bed.kubeconfig.clone();
-    let out = tokio::task::spawn_blocking(move || amqdr(&kc, &un)).await.unwrap();
+    let out = run(&bed.kubeconfig, args(&["uninstall", "--timeout=120s"], &layout)).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
@@ -425,23 +375,17 @@ async fn field_manager_conflict_is_reported_and_force_takes_ownership() {
     )
     .await
     .unwrap();
-    let a = args(&["install", "--timeout", "60s", "--no-mirror"], &layout);
-    let kc = bed.kubeconfig.clone();
-    let out = tokio::task::spawn_blocking(move || amqdr(&kc, &a)).await.unwrap();
+    let out = run(&bed.kubeconfig, args(&["install", "--timeout", "60s", "--no-mirror"], &layout)).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("field manager conflict") && stderr.contains("ConfigMap/strimzi-cluster-operator"), "{stderr}");
     assert!(stderr.contains("--force-conflicts"), "{stderr}");
 
     let _stand = standin(&bed, "kafka.strimzi.io/v1", &layout, true).await;
-    let a = args(&["install", "--timeout", "60s", "--no-mirror", "--force-conflicts"], &layout);
-    let kc = bed.kubeconfig.clone();
-    let out = tokio::task::spawn_blocking(move || amqdr(&kc, &a)).await.unwrap();
+    let out = run(&bed.kubeconfig, args(&["install", "--timeout", "60s", "--no-mirror", "--force-conflicts"], &layout)).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let cm = cms.get("strimzi-cluster-operator").await.unwrap();
     assert!(cm.data.unwrap()["log4j2.properties"].contains("COConfig"));
-    let un = args(&["uninstall", "--timeout=120s"], &layout);
-    let kc = bed.kubeconfig.clone();
-    let out = tokio::task::spawn_blocking(move || amqdr(&kc, &un)).await.unwrap();
+    let out = run(&bed.kubeconfig, args(&["uninstall", "--timeout=120s"], &layout)).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }

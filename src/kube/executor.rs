@@ -7,6 +7,7 @@ use super::client::Clusters;
 use super::cluster_state;
 use super::wait;
 use crate::error::TimedOut;
+use crate::output::StepRow;
 use crate::plan::{Action, Lane, ObjectRef, Plan, Step};
 use crate::progress::Progress;
 use crate::render::{DISCOVERED_SOURCE_BOOTSTRAP, Manifest};
@@ -24,17 +25,12 @@ pub struct ExecOptions {
     pub force_conflicts: bool,
 }
 
-/// What happened to one step; also the JSON shape of `install -o json` (stable).
+/// What happened to one step: its row of the Plan listing plus the outcome; also the JSON
+/// shape of `install -o json` (stable).
 #[derive(Debug, Clone, Serialize)]
 pub struct StepReport {
-    pub index: usize,
-    pub stage: &'static str,
-    pub site: String,
-    pub step: &'static str,
-    pub kind: String,
-    pub namespace: Option<String>,
-    pub name: String,
-    pub action: String,
+    #[serde(flatten)]
+    pub step: StepRow,
     /// created / configured / unchanged for applies; ready / resumed / discovered / failed / skipped.
     pub outcome: String,
     pub seconds: f64,
@@ -80,7 +76,7 @@ pub async fn execute(plan: &Plan, clusters: &Clusters, options: &ExecOptions, pr
         failed |= !errors.is_empty();
     }
     progress.finish();
-    reports.sort_by_key(|r| r.index);
+    reports.sort_by_key(|r| r.step.index);
     Execution { reports, errors }
 }
 
@@ -145,7 +141,16 @@ async fn run_lane(
         }
         i = j;
     }
-    progress.lane_done(&label, if skip { "skipped" } else if error.is_some() { "FAILED" } else { "done" });
+    progress.lane_done(
+        &label,
+        if skip {
+            "skipped"
+        } else if error.is_some() {
+            "FAILED"
+        } else {
+            "done"
+        },
+    );
     if skip {
         error = None;
     }
@@ -162,27 +167,8 @@ fn describe(step: &Step) -> String {
 }
 
 fn report(stage: &'static str, lane: &Lane, index: usize, step: &Step, outcome: &str, seconds: f64, message: Option<String>) -> StepReport {
-    let (kind, namespace, name, action) = match &step.action {
-        Action::Apply { object } => {
-            (object.kind().to_string(), object.namespace().map(str::to_string), object.name().to_string(), "apply".to_string())
-        }
-        Action::Wait { target, condition } => {
-            (target.kind.clone(), target.namespace.clone(), target.name.clone(), format!("wait {condition}"))
-        }
-        Action::ResumeRollout { target } => (target.kind.clone(), target.namespace.clone(), target.name.clone(), "resume rollout".into()),
-        Action::DiscoverBootstrap { kafka, .. } => {
-            (kafka.kind.clone(), kafka.namespace.clone(), kafka.name.clone(), "discover bootstrap".into())
-        }
-    };
     StepReport {
-        index,
-        stage,
-        site: lane.site.to_string(),
-        step: step.phase,
-        kind,
-        namespace,
-        name,
-        action,
+        step: StepRow::new(index, stage, lane, step),
         outcome: outcome.to_string(),
         seconds: (seconds * 1000.0).round() / 1000.0,
         message,
