@@ -26,13 +26,12 @@ impl Cluster {
         let config = match Config::from_kubeconfig(&options).await {
             Ok(c) => c,
             Err(kubeconfig_err) if context.is_none() => Config::incluster().map_err(|_| {
-                anyhow!("cannot load a kubeconfig for {shown}: {kubeconfig_err}")
-                    .context("set KUBECONFIG or log in (oc login / kubectl config use-context), or pass --context-a/--context-b")
+                anyhow!(
+                    "cannot load a kubeconfig for {shown}: {kubeconfig_err}\n  fix: set KUBECONFIG or log in (oc login / kubectl config use-context), or pass --context-a/--context-b"
+                )
             })?,
             Err(e) => {
-                return Err(
-                    anyhow!("cannot load kubeconfig {shown}: {e}").context(format!("check `kubectl config get-contexts` for {shown}"))
-                );
+                return Err(anyhow!("cannot load kubeconfig {shown}: {e}\n  fix: check `kubectl config get-contexts` for {shown}"));
             }
         };
         let server = config.cluster_url.to_string();
@@ -64,6 +63,24 @@ impl Cluster {
 
     pub async fn is_namespaced(&self, api_version: &str, kind: &str) -> Result<bool> {
         Ok(self.resolve(api_version, kind).await?.1.scope == Scope::Namespaced)
+    }
+}
+
+/// Clusters connected on demand, one client per kube context: `verify` reads only the sites it
+/// checks, and both sites share a client when they share a context.
+#[derive(Default)]
+pub struct ClusterCache(Mutex<HashMap<Option<String>, Cluster>>);
+
+impl ClusterCache {
+    pub async fn get(&self, context: Option<&str>) -> Result<Cluster> {
+        let key = context.map(str::to_string);
+        let mut clusters = self.0.lock().await;
+        if let Some(found) = clusters.get(&key) {
+            return Ok(found.clone());
+        }
+        let cluster = Cluster::connect(context).await?;
+        clusters.insert(key, cluster.clone());
+        Ok(cluster)
     }
 }
 

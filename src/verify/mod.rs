@@ -9,6 +9,7 @@ pub mod perf;
 pub mod report;
 
 use crate::error::{CheckFailed, UsageError};
+use crate::kube::client::ClusterCache;
 use crate::settings::{Settings, SiteId};
 use anyhow::{Context, Result};
 use connection::{ConnectionInputs, ConnectionSettings};
@@ -137,7 +138,7 @@ pub struct VerifyOptions {
 }
 
 /// Resolve a site: explicit inputs first, otherwise the cluster (Kafka status, Secrets).
-async fn site_connection(options: &VerifyOptions, site: SiteId) -> Result<ConnectionSettings> {
+async fn site_connection(options: &VerifyOptions, site: SiteId, clusters: &ClusterCache) -> Result<ConnectionSettings> {
     let inputs = match site {
         SiteId::A => &options.site_a,
         SiteId::B => &options.site_b,
@@ -145,7 +146,7 @@ async fn site_connection(options: &VerifyOptions, site: SiteId) -> Result<Connec
     if let Some(c) = inputs.resolve(site.as_str(), options.timeout)? {
         return Ok(c);
     }
-    from_cluster(&options.settings, site, inputs, options.timeout).await.with_context(|| {
+    from_cluster(&options.settings, site, inputs, options.timeout, clusters).await.with_context(|| {
         format!(
             "no bootstrap address for site {site} was given (--bootstrap / --{}-bootstrap / AMQDR_SITE_{}_BOOTSTRAP), and reading it from the cluster failed",
             if site == SiteId::A { "source" } else { "target" },
@@ -156,10 +157,16 @@ async fn site_connection(options: &VerifyOptions, site: SiteId) -> Result<Connec
 
 /// The site's external bootstrap from its Kafka's status (or Route), the CA from
 /// `<cluster>-cluster-ca-cert`, the password from amqdr's user password Secret.
-async fn from_cluster(settings: &Settings, site: SiteId, inputs: &ConnectionInputs, timeout: Duration) -> Result<ConnectionSettings> {
-    use crate::kube::{apply, client::Cluster, cluster_state};
+async fn from_cluster(
+    settings: &Settings,
+    site: SiteId,
+    inputs: &ConnectionInputs,
+    timeout: Duration,
+    clusters: &ClusterCache,
+) -> Result<ConnectionSettings> {
+    use crate::kube::{apply, cluster_state};
     let st = settings.site(site);
-    let cluster = Cluster::connect(st.context.as_deref()).await?;
+    let cluster = clusters.get(st.context.as_deref()).await?;
     let ns = st.kafka_namespace.as_str();
     let kafka = apply::get(&cluster, settings.profile.api_version(), "Kafka", Some(ns), &st.cluster_name).await?.ok_or_else(|| {
         UsageError::new(format!("Kafka {ns}/{} not found on {}", st.cluster_name, cluster.context))
@@ -213,13 +220,13 @@ async fn from_cluster(settings: &Settings, site: SiteId, inputs: &ConnectionInpu
 }
 
 /// Site b for the perf test's mirror lag column: optional, so a failure only drops the column.
-async fn dr_site_for_mirror_lag(options: &VerifyOptions) -> Option<ConnectionSettings> {
+async fn dr_site_for_mirror_lag(options: &VerifyOptions, clusters: &ClusterCache) -> Option<ConnectionSettings> {
     let explicit = options.site_b.resolve(SiteId::B.as_str(), options.timeout);
     let found = match explicit {
         Ok(Some(c)) => Ok(c),
         // Production came from the cluster too: read DR from there.
         Ok(None) if options.site_a.bootstrap.is_none() && options.site_a.client_config.is_none() => {
-            from_cluster(&options.settings, SiteId::B, &options.site_b, options.timeout).await
+            from_cluster(&options.settings, SiteId::B, &options.site_b, options.timeout, clusters).await
         }
         Ok(None) => return None,
         Err(e) => Err(e),
@@ -250,13 +257,14 @@ pub async fn run(options: VerifyOptions) -> Result<()> {
         Check::ProduceConsume { site, .. } | Check::Perf { site, .. } | Check::Latency { site, .. } => *site == s,
         _ => true,
     };
-    let a = if needs(SiteId::A) { Some(site_connection(&options, SiteId::A).await?) } else { None };
+    let clusters = ClusterCache::default();
+    let a = if needs(SiteId::A) { Some(site_connection(&options, SiteId::A, &clusters).await?) } else { None };
     let b = if needs(SiteId::B) {
-        Some(site_connection(&options, SiteId::B).await?)
+        Some(site_connection(&options, SiteId::B, &clusters).await?)
     } else if matches!(options.check, Check::Perf { site: SiteId::A, .. }) {
         // The perf test on production also reports the mirror's lag (the seed's table) when
         // the DR site is known the same way production is: given explicitly, or in the cluster.
-        dr_site_for_mirror_lag(&options).await
+        dr_site_for_mirror_lag(&options, &clusters).await
     } else {
         None
     };
