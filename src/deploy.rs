@@ -127,7 +127,7 @@ pub async fn apply_plan(command: &str, sources: &Sources, options: &ApplyOptions
         errors: execution.errors.iter().map(crate::error::report).collect(),
     };
     if options.plan.format == PlanFormat::Json {
-        output::stdout(format_args!("{}\n", serde_json::to_string_pretty(&summary)?))?;
+        output::stdout_json(&summary)?;
     } else {
         output::stdout(summary_table(&execution.reports, summary.seconds))?;
     }
@@ -163,14 +163,11 @@ pub async fn uninstall(sources: &Sources, options: &crate::kube::teardown::Unins
     let reports = teardown::uninstall(&plan, &clusters, &settings, options, &progress).await;
     let failed: Vec<&teardown::DeleteReport> = reports.iter().filter(|r| r.outcome == "failed").collect();
     if json {
-        output::stdout(format_args!(
-            "{}\n",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "command": "uninstall",
-                "result": if failed.is_empty() { "ok" } else { "failed" },
-                "objects": reports,
-            }))?
-        ))?;
+        output::stdout_json(&serde_json::json!({
+            "command": "uninstall",
+            "result": if failed.is_empty() { "ok" } else { "failed" },
+            "objects": reports,
+        }))?;
     } else {
         let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
         for r in &reports {
@@ -210,7 +207,7 @@ pub async fn status(sources: &Sources, json: bool) -> Result<ExitCode> {
     let rows = teardown::status(&plan, &clusters).await;
     let healthy = rows.iter().all(|r| r.state == "ready" || r.state == "present");
     if json {
-        output::stdout(format_args!("{}\n", serde_json::to_string_pretty(&serde_json::json!({"healthy": healthy, "objects": rows}))?))?;
+        output::stdout_json(&serde_json::json!({"healthy": healthy, "objects": rows}))?;
     } else {
         let mut table = comfy_table::Table::new();
         table.load_preset(comfy_table::presets::NOTHING);

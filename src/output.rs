@@ -14,6 +14,11 @@ pub fn stdout(text: impl std::fmt::Display) -> Result<()> {
     write!(out, "{text}").and_then(|()| out.flush()).context("writing to standard output")
 }
 
+/// A result document as pretty JSON on stdout.
+pub fn stdout_json(value: &impl Serialize) -> Result<()> {
+    stdout(format_args!("{}\n", serde_json::to_string_pretty(value)?))
+}
+
 /// True when the error chain ends in a closed standard output.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))

@@ -6,14 +6,13 @@
 
 mod common;
 
-use common::kube_testbed::{self, KubeTestbed};
+use common::kube_testbed::{self, KubeTestbed, amqdr, run};
 use common::standin::{Standin, StandinOptions};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
 use kube::api::Api;
 use serde_json::Value;
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 struct Layout {
@@ -40,23 +39,6 @@ impl Layout {
         }
         v
     }
-}
-
-fn amqdr(kubeconfig: &Path, args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_amqdr"))
-        .args(args)
-        .env("KUBECONFIG", kubeconfig)
-        .env("CI", "true")
-        .env_remove("AMQDR_PROFILE")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run amqdr")
-}
-
-/// The binary on a blocking thread, so the test's own watches (the stand-in) keep running.
-async fn run(kubeconfig: &Path, args: Vec<String>) -> Output {
-    let kubeconfig = kubeconfig.to_path_buf();
-    tokio::task::spawn_blocking(move || amqdr(&kubeconfig, &args)).await.expect("amqdr thread")
 }
 
 fn args(list: &[&str], layout: &Layout) -> Vec<String> {

@@ -14,7 +14,7 @@ use kube::api::{Api, Patch, PatchParams};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 /// Namespaces of one test; the cluster names are amqdr's defaults.
 fn layout_args(prefix: &str) -> Vec<String> {
@@ -26,17 +26,6 @@ fn layout_args(prefix: &str) -> Vec<String> {
         v.push(format!("sites.{site}.kafkaNamespace={prefix}-dc-{site}"));
     }
     v
-}
-
-/// amqdr with a kubeconfig and no connection settings in the environment.
-fn amqdr(kubeconfig: &Path, args: &[String]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_amqdr"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("AMQDR_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.args(args).env("KUBECONFIG", kubeconfig).env("CI", "true").stdin(Stdio::null()).output().expect("run amqdr")
 }
 
 fn strings(list: &[&str]) -> Vec<String> {
@@ -81,18 +70,15 @@ async fn install_then_verify(profile: &str, kube_name: &str, api_version: &str, 
         v.extend(layout.iter().cloned());
         v
     };
-    let run = |args: Vec<String>| {
-        let kc = bed.kubeconfig.clone();
-        tokio::task::spawn_blocking(move || amqdr(&kc, &args))
-    };
+    let run = |args: Vec<String>| kube_testbed::run(&bed.kubeconfig, args);
 
     // Leftovers of an earlier run of this test go first (uninstall is idempotent).
-    let out = run(with_layout(&["uninstall", "--profile", profile, "--timeout", "120s"])).await.unwrap();
+    let out = run(with_layout(&["uninstall", "--profile", profile, "--timeout", "120s"])).await;
     assert!(out.status.success(), "{}", stderr(&out));
 
     // Before anything is installed, verify says what is missing and how to get it (the CRDs may
     // be there already: test bed clusters are shared).
-    let out = run(with_layout(&["verify", "produce-consume", "--profile", profile, "--timeout", "20s"])).await.unwrap();
+    let out = run(with_layout(&["verify", "produce-consume", "--profile", profile, "--timeout", "20s"])).await;
     assert!(matches!(out.status.code(), Some(1 | 2)), "{}", stderr(&out));
     let text = stderr(&out);
     assert!(text.contains(&format!("Kafka {prefix}-dc-a/my-cluster not found")) || text.contains("is not served by"), "{text}");
@@ -106,13 +92,13 @@ async fn install_then_verify(profile: &str, kube_name: &str, api_version: &str, 
     let password = kafka.get("AMQDR_PASSWORD_FILE").to_string();
     let mut install = with_layout(&["install", "--profile", profile, "--listener", "loadbalancer", "-o", "json", "--timeout", "90s"]);
     install.extend(strings(&["--ca-cert", &ca_cert, "--ca-key", &ca_key, "--password-file", &password]));
-    let out = run(install).await.unwrap();
+    let out = run(install).await;
     let doc = json(&out);
     assert!(out.status.success(), "{doc:#}\n{}", stderr(&out));
     assert_eq!(doc["ca"], format!("file {ca_cert}"), "{doc:#}");
 
     // verify all: every connection detail comes from the cluster.
-    let out = run(with_layout(&["verify", "all", "--profile", profile, "-o", "json", "--timeout", "90s"])).await.unwrap();
+    let out = run(with_layout(&["verify", "all", "--profile", profile, "-o", "json", "--timeout", "90s"])).await;
     let doc = json(&out);
     assert!(out.status.success(), "{doc:#}\n{}", stderr(&out));
     assert_eq!(doc["passed"], true, "{doc:#}");
@@ -135,13 +121,13 @@ async fn install_then_verify(profile: &str, kube_name: &str, api_version: &str, 
         )
         .await
         .unwrap();
-    let out = run(with_layout(&["verify", "produce-consume", "--site", "b", "--profile", profile, "--timeout", "20s"])).await.unwrap();
+    let out = run(with_layout(&["verify", "produce-consume", "--site", "b", "--profile", profile, "--timeout", "20s"])).await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("authentication failed on site b"), "{}", stderr(&out));
     assert!(stderr(&out).contains(&format!("Secret {prefix}-dc-b/my-user-password")), "{}", stderr(&out));
     assert!(!stderr(&out).contains("Wr0ngPassw0rdXyz") && !String::from_utf8_lossy(&out.stdout).contains("Wr0ngPassw0rdXyz"));
 
-    let out = run(with_layout(&["uninstall", "--profile", profile, "--timeout", "120s"])).await.unwrap();
+    let out = run(with_layout(&["uninstall", "--profile", profile, "--timeout", "120s"])).await;
     assert!(out.status.success(), "{}", stderr(&out));
 }
 

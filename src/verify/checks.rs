@@ -209,6 +209,12 @@ pub struct PartitionLag {
     pub method: &'static str,
 }
 
+/// All partitions at once: records not yet mirrored, and the worst seconds behind (infinite
+/// when a partition has records but nothing mirrored yet).
+pub fn lag_totals(lags: &[PartitionLag]) -> (i64, f64) {
+    (lags.iter().map(|l| l.records).sum(), lags.iter().map(|l| l.seconds).fold(0.0, f64::max))
+}
+
 fn newest_timestamp(c: &clients::RunConsumer, topic: &str, partition: i32, end: i64, timeout: Duration) -> Result<Option<i64>> {
     if end <= 0 {
         return Ok(None);

@@ -285,6 +285,13 @@ pub fn read_java_properties(path: &Path) -> Result<JavaClientProperties> {
     })
 }
 
+/// A password from `--password-file` (or AMQDR_PASSWORD_FILE), with where it came from.
+pub fn password_from_file(path: &Path) -> Result<(String, String)> {
+    let password =
+        crate::material::read_password_file(path).map_err(|e| UsageError::new(format!("--password-file {}: {e}", path.display())))?;
+    Ok((password, format!("password file {}", path.display())))
+}
+
 impl ConnectionInputs {
     /// Resolve a site's connection from explicit inputs; `None` if no bootstrap is known.
     pub fn resolve(&self, label: &str, timeout: Duration) -> Result<Option<ConnectionSettings>> {
@@ -295,10 +302,7 @@ impl ConnectionInputs {
         let Some(bootstrap) = self.bootstrap.clone().or(props.bootstrap) else { return Ok(None) };
         let user = self.user.clone().or(props.user).unwrap_or_else(|| "my-user".into());
         let (password, password_source) = match (&self.password_file, props.password) {
-            (Some(f), _) => (
-                crate::material::read_password_file(f).map_err(|e| UsageError::new(format!("--password-file {}: {e}", f.display())))?,
-                format!("password file {}", f.display()),
-            ),
+            (Some(f), _) => password_from_file(f)?,
             (None, Some(p)) => (p, format!("client config {}", self.client_config.as_deref().unwrap_or(Path::new("")).display())),
             (None, None) => {
                 return Err(UsageError::new(format!("no password for site {label}"))

@@ -96,8 +96,7 @@ pub struct LagLimits {
 impl LagLimits {
     /// Why the lag is over a limit, or None when it is within them.
     pub fn exceeded(&self, lags: &[checks::PartitionLag]) -> Option<String> {
-        let seconds = lags.iter().map(|l| l.seconds).fold(0.0, f64::max);
-        let records: i64 = lags.iter().map(|l| l.records).sum();
+        let (records, seconds) = checks::lag_totals(lags);
         let mut over = Vec::new();
         if let Some(max) = self.seconds
             && seconds > max
@@ -137,22 +136,24 @@ pub struct VerifyOptions {
     pub settings: Settings,
 }
 
-/// Resolve a site: explicit inputs first, otherwise the cluster (Kafka status, Secrets).
-async fn site_connection(options: &VerifyOptions, site: SiteId, clusters: &ClusterCache) -> Result<ConnectionSettings> {
+/// Resolve a site: explicit inputs first, otherwise the cluster (Kafka status, Secrets). The
+/// flag says whether it came from the cluster.
+async fn site_connection(options: &VerifyOptions, site: SiteId, clusters: &ClusterCache) -> Result<(ConnectionSettings, bool)> {
     let inputs = match site {
         SiteId::A => &options.site_a,
         SiteId::B => &options.site_b,
     };
     if let Some(c) = inputs.resolve(site.as_str(), options.timeout)? {
-        return Ok(c);
+        return Ok((c, false));
     }
-    from_cluster(&options.settings, site, inputs, options.timeout, clusters).await.with_context(|| {
+    let found = from_cluster(&options.settings, site, inputs, options.timeout, clusters).await.with_context(|| {
         format!(
             "no bootstrap address for site {site} was given (--bootstrap / --{}-bootstrap / AMQDR_SITE_{}_BOOTSTRAP), and reading it from the cluster failed",
             if site == SiteId::A { "source" } else { "target" },
             site.as_str().to_uppercase()
         )
-    })
+    })?;
+    Ok((found, true))
 }
 
 /// The site's external bootstrap from its Kafka's status (or Route), the CA from
@@ -198,10 +199,7 @@ async fn from_cluster(
         None => Some(secret(format!("{}-cluster-ca-cert", st.cluster_name), "ca.crt").await?),
     };
     let (password, password_source) = match &inputs.password_file {
-        Some(f) => (
-            crate::material::read_password_file(f).map_err(|e| UsageError::new(format!("--password-file {}: {e}", f.display())))?,
-            format!("password file {}", f.display()),
-        ),
+        Some(f) => connection::password_from_file(f)?,
         None => {
             let name = crate::render::user_password_secret(settings);
             (secret(name.clone(), "password").await?, format!("Secret {ns}/{name} on {}", cluster.context))
@@ -219,20 +217,19 @@ async fn from_cluster(
     })
 }
 
-/// Site b for the perf test's mirror lag column: optional, so a failure only drops the column.
-async fn dr_site_for_mirror_lag(options: &VerifyOptions, clusters: &ClusterCache) -> Option<ConnectionSettings> {
-    let explicit = options.site_b.resolve(SiteId::B.as_str(), options.timeout);
-    let found = match explicit {
-        Ok(Some(c)) => Ok(c),
-        // Production came from the cluster too: read DR from there.
-        Ok(None) if options.site_a.bootstrap.is_none() && options.site_a.client_config.is_none() => {
-            from_cluster(&options.settings, SiteId::B, &options.site_b, options.timeout, clusters).await
-        }
-        Ok(None) => return None,
-        Err(e) => Err(e),
-    };
-    match found {
-        Ok(c) => Some(c),
+/// Site b for the perf test's mirror lag column, when DR is known the same way production is
+/// (given explicitly, or in the cluster): optional, so a failure only drops the column.
+async fn dr_site_for_mirror_lag(
+    options: &VerifyOptions,
+    clusters: &ClusterCache,
+    production_from_cluster: bool,
+) -> Option<ConnectionSettings> {
+    let dr_given = options.site_b.bootstrap.is_some() || options.site_b.client_config.is_some();
+    if !dr_given && !production_from_cluster {
+        return None;
+    }
+    match site_connection(options, SiteId::B, clusters).await {
+        Ok((c, _)) => Some(c),
         Err(e) => {
             tracing::warn!("no mirror lag in the perf results: site b is not reachable: {}", crate::error::report(&e));
             None
@@ -260,14 +257,14 @@ pub async fn run(options: VerifyOptions) -> Result<()> {
     let clusters = ClusterCache::default();
     let a = if needs(SiteId::A) { Some(site_connection(&options, SiteId::A, &clusters).await?) } else { None };
     let b = if needs(SiteId::B) {
-        Some(site_connection(&options, SiteId::B, &clusters).await?)
+        Some(site_connection(&options, SiteId::B, &clusters).await?.0)
     } else if matches!(options.check, Check::Perf { site: SiteId::A, .. }) {
-        // The perf test on production also reports the mirror's lag (the seed's table) when
-        // the DR site is known the same way production is: given explicitly, or in the cluster.
-        dr_site_for_mirror_lag(&options, &clusters).await
+        // The perf test on production also reports the mirror's lag (the seed's table).
+        dr_site_for_mirror_lag(&options, &clusters, a.as_ref().is_some_and(|(_, from_cluster)| *from_cluster)).await
     } else {
         None
     };
+    let a = a.map(|(c, _)| c);
     let pick = |s: SiteId| -> ConnectionSettings { if s == SiteId::A { a.clone().expect("site a") } else { b.clone().expect("site b") } };
     let mm1_group = (options.settings.mirror_kind() == crate::profile::MirrorKind::KafkaMirrorMaker)
         .then(|| options.mirror_group.clone().unwrap_or_else(|| options.settings.mirror_group_id()));
@@ -324,8 +321,6 @@ pub async fn run(options: VerifyOptions) -> Result<()> {
                 iteration += 1;
                 if watch && options.format == VerifyFormat::Table {
                     crate::output::stdout(format_args!("\x1b[2J\x1b[H{}", report::lag_table(&lags)))?;
-                    use std::io::Write;
-                    std::io::stdout().flush().ok();
                 }
                 if !watch || count.is_some_and(|c| iteration >= c) {
                     if watch && options.format == VerifyFormat::Table {
@@ -402,13 +397,10 @@ fn finish(results: Vec<CheckResult>, options: &VerifyOptions, already_printed: b
     if !already_printed {
         match options.format {
             VerifyFormat::Table => crate::output::stdout(report::table(&results))?,
-            VerifyFormat::Json => crate::output::stdout(format_args!(
-                "{}\n",
-                serde_json::to_string_pretty(&serde_json::json!({
-                    "passed": results.iter().all(|r| r.passed),
-                    "checks": results,
-                }))?
-            ))?,
+            VerifyFormat::Json => crate::output::stdout_json(&serde_json::json!({
+                "passed": results.iter().all(|r| r.passed),
+                "checks": results,
+            }))?,
         }
     }
     if let Some(path) = &options.junit {

@@ -40,8 +40,7 @@ pub fn junit(results: &[CheckResult]) -> Result<String> {
 }
 
 pub fn lag_summary(lags: &[PartitionLag]) -> String {
-    let records: i64 = lags.iter().map(|l| l.records).sum();
-    let seconds = lags.iter().map(|l| l.seconds).fold(0.0, f64::max);
+    let (records, seconds) = super::checks::lag_totals(lags);
     if seconds.is_infinite() {
         format!("{records} records behind over {} partitions, a partition has no mirrored record yet", lags.len())
     } else {

@@ -79,6 +79,24 @@ pub fn merged_kubeconfig(beds: &[&KubeTestbed], out: &Path) -> Vec<String> {
     names
 }
 
+/// The real binary against a kubeconfig, with no `AMQDR_*` settings from the environment and no
+/// standard input, as CI runs it.
+pub fn amqdr(kubeconfig: &Path, args: &[String]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_amqdr"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AMQDR_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.args(args).env("KUBECONFIG", kubeconfig).env("CI", "true").stdin(std::process::Stdio::null()).output().expect("run amqdr")
+}
+
+/// [`amqdr`] on a blocking thread, so the test's own watches (the stand-in) keep running.
+pub async fn run(kubeconfig: &Path, args: Vec<String>) -> std::process::Output {
+    let kubeconfig = kubeconfig.to_path_buf();
+    tokio::task::spawn_blocking(move || amqdr(&kubeconfig, &args)).await.expect("amqdr thread")
+}
+
 pub async fn client(kubeconfig: &Path, context: Option<&str>) -> kube::Client {
     let kc = kube::config::Kubeconfig::read_from(kubeconfig).expect("read kubeconfig");
     let options = kube::config::KubeConfigOptions { context: context.map(str::to_string), ..Default::default() };
