@@ -111,7 +111,14 @@ pub async fn apply_plan(command: &str, sources: &Sources, options: &ApplyOptions
         );
     }
     tracing::info!(ca = %material.ca_provenance, password = %material.password_provenance, "secret material");
-    let plan = Plan::build(&settings, &material, options.plan.scope)?;
+    // The DR roles decide whether the production -> DR mirror may copy (stopped after a failover).
+    let posture = crate::dr::posture(&crate::dr::roles_for_install(&clusters, &settings).await);
+    if !posture.forward_mirror_running && settings.mirror.enabled {
+        eprintln!(
+            "note: the DR records say site a is not the primary (or the mirror runs b -> a): the mirror a -> b is applied stopped; `amqdr failback` restores it"
+        );
+    }
+    let plan = Plan::build_with(&settings, &material, options.plan.scope, posture)?;
     let progress = crate::progress::Progress::new(options.plan.format == PlanFormat::Json);
     let exec_options = executor::ExecOptions { timeout: options.timeout, force_conflicts: options.force_conflicts };
     let execution = executor::execute(&plan, &clusters, &exec_options, &progress).await;

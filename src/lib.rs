@@ -4,6 +4,7 @@ pub mod assets;
 pub mod certs;
 pub mod cli;
 pub mod deploy;
+pub mod dr;
 pub mod duration;
 pub mod error;
 pub mod kube;

@@ -19,8 +19,21 @@ pub struct Mm2Config {
     pub source_connector: BTreeMap<String, Value>,
     pub checkpoint_connector: BTreeMap<String, Value>,
     pub topics_pattern: String,
+    /// MirrorMaker's default exclusions plus the Connect workers' own topics of both
+    /// directions: a reverse mirror's worker keeps them on production, where the forward mirror
+    /// must not copy them (its worker on DR has topics of the same names).
+    pub topics_exclude: String,
     pub groups_pattern: String,
 }
+
+/// The Kafka Connect storage topics of the mirror's workers (one worker group per site).
+pub fn connect_topics(settings: &Settings) -> [String; 3] {
+    let n = &settings.mirror.name;
+    [format!("{n}-config"), format!("{n}-offsets"), format!("{n}-status")]
+}
+
+/// MirrorMaker 2's default `topics.exclude` (DefaultTopicFilter).
+pub const DEFAULT_TOPICS_EXCLUDE: &str = r".*[\-\.]internal,.*\.replica,__.*";
 
 fn map(entries: &[(&str, Value)]) -> BTreeMap<String, Value> {
     entries.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect()
@@ -76,6 +89,10 @@ impl Mm2Config {
             source_connector,
             checkpoint_connector,
             topics_pattern: settings.mirror.include.clone(),
+            topics_exclude: std::iter::once(DEFAULT_TOPICS_EXCLUDE.to_string())
+                .chain(connect_topics(settings))
+                .collect::<Vec<_>>()
+                .join(","),
             groups_pattern: settings.mirror.groups_pattern.clone(),
         }
     }
@@ -99,6 +116,7 @@ impl Mm2Config {
             ("clusters".into(), format!("{SOURCE_ALIAS}, {TARGET_ALIAS}")),
             (format!("{flow}.enabled"), "true".into()),
             (format!("{flow}.topics"), self.topics_pattern.clone()),
+            (format!("{flow}.topics.exclude"), self.topics_exclude.clone()),
             (format!("{flow}.groups"), self.groups_pattern.clone()),
             // One-way only: no echo loop back to production.
             (format!("{reverse}.enabled"), "false".into()),

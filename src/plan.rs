@@ -65,6 +65,12 @@ impl Step {
             Action::Wait { target, condition } => of(target, format!("wait {condition}")),
             Action::ResumeRollout { target } => of(target, "resume rollout".into()),
             Action::DiscoverBootstrap { site, kafka } => of(kafka, format!("discover bootstrap of site {site}")),
+            Action::CreateOnly { object } => StepSubject {
+                kind: object.kind().to_string(),
+                namespace: object.namespace().map(str::to_string),
+                name: object.name().to_string(),
+                action: "create if absent".into(),
+            },
         }
     }
 }
@@ -81,6 +87,9 @@ pub enum Action {
     /// Read the external bootstrap address of a site's Kafka from its status (or Route), and
     /// substitute it for [`render::DISCOVERED_SOURCE_BOOTSTRAP`] in later objects.
     DiscoverBootstrap { site: SiteId, kafka: ObjectRef },
+    /// Create the object unless it exists; an existing one is kept as it is. For the DR role
+    /// record: a re-run of `install` after a failover must not hand production its role back.
+    CreateOnly { object: Manifest },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -153,8 +162,26 @@ fn find<'a>(objects: &'a [Manifest], kind: &str) -> &'a Manifest {
     objects.iter().find(|o| o.kind() == kind).unwrap_or_else(|| panic!("template rendered no {kind}"))
 }
 
+/// What the DR roles recorded in the clusters require of a Plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Posture {
+    /// Whether the production -> DR mirror may copy. After a failover it must stay stopped
+    /// (a re-run of `install` or `mirror deploy` applies it stopped, never deletes it).
+    pub forward_mirror_running: bool,
+}
+
+impl Default for Posture {
+    fn default() -> Self {
+        Posture { forward_mirror_running: true }
+    }
+}
+
 impl Plan {
     pub fn build(settings: &Settings, material: &Material, scope: Scope) -> Result<Plan> {
+        Plan::build_with(settings, material, scope, Posture::default())
+    }
+
+    pub fn build_with(settings: &Settings, material: &Material, scope: Scope, posture: Posture) -> Result<Plan> {
         let mut stages = Vec::new();
         if scope == Scope::Install {
             stages.push(cluster_wide_stage(settings)?);
@@ -162,7 +189,7 @@ impl Plan {
             stages.push(Stage { name: "sites", lanes });
         }
         if settings.mirror.enabled || scope == Scope::MirrorOnly {
-            stages.push(mirror_stage(settings, material)?);
+            stages.push(mirror_stage(settings, material, posture)?);
         }
         Ok(Plan { stages })
     }
@@ -249,12 +276,16 @@ fn site_lane(settings: &Settings, material: &Material, site: SiteId) -> Result<L
     steps.extend(apply("topic", topic));
     steps.push(wait("user", &user_obj, Condition::Ready));
     steps.push(wait("topic", &topic_obj, Condition::Ready));
+
+    let record = crate::dr::sites::state_configmap(settings, site, &crate::dr::state::SiteState::initial(site));
+    let record = Manifest(serde_json::to_value(&record).expect("ConfigMap serializes"));
+    steps.push(Step { phase: "dr-role", action: Action::CreateOnly { object: record } });
     Ok(Lane { site, steps })
 }
 
-fn mirror_stage(settings: &Settings, material: &Material) -> Result<Stage> {
-    let site = SiteId::B;
-    let ctx = SiteContext::new(settings, material, site);
+fn mirror_stage(settings: &Settings, material: &Material, posture: Posture) -> Result<Stage> {
+    let flow = render::MirrorFlow::forward(posture.forward_mirror_running);
+    let site = flow.target;
     let mut steps = Vec::new();
     if settings.mirror.source_bootstrap.is_none() {
         let a = settings.site(SiteId::A);
@@ -271,8 +302,8 @@ fn mirror_stage(settings: &Settings, material: &Material) -> Result<Stage> {
             },
         });
     }
-    steps.extend(apply("mirror", render::site_template("mirror-secrets", &ctx, settings, site)?));
-    let mirror = render::site_template("mirror", &ctx, settings, site)?;
+    let (secrets, mirror) = render::mirror_objects(settings, material, &flow)?;
+    steps.extend(apply("mirror", secrets));
     let mirror_obj = find(&mirror, settings.mirror_kind().as_str()).clone();
     steps.extend(apply("mirror", mirror));
     steps.push(wait("mirror", &mirror_obj, Condition::Ready));

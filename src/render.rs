@@ -297,6 +297,12 @@ pub struct SecretsCtx {
 pub struct MirrorCtx {
     pub name: String,
     pub replicas: u32,
+    /// `running` or `stopped` for both MirrorMaker 2 connectors (MirrorMaker 1: replicas 0).
+    pub connector_state: String,
+    /// ConfigMap the source connector's offsets are altered from (Strimzi's alterOffsets).
+    pub alter_offsets_configmap: Option<String>,
+    /// MirrorMaker 2 `topicsExcludePattern`.
+    pub topics_exclude: String,
     pub group_id: String,
     pub include: String,
     pub groups_pattern: String,
@@ -511,6 +517,9 @@ impl SiteContext {
             mirror: MirrorCtx {
                 name: settings.mirror.name.clone(),
                 replicas: settings.mirror.replicas,
+                connector_state: "running".into(),
+                alter_offsets_configmap: None,
+                topics_exclude: mm2.topics_exclude.clone(),
                 group_id: settings.mirror_group_id(),
                 include: settings.mirror.include.clone(),
                 groups_pattern: settings.mirror.groups_pattern.clone(),
@@ -539,6 +548,60 @@ impl SiteContext {
             },
         }
     }
+}
+
+/// One direction of mirroring, and whether it copies. The mirror always runs in its target
+/// site (as the seed's MirrorMaker runs in DR) and is named `mirror.name` there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirrorFlow {
+    pub source: SiteId,
+    pub target: SiteId,
+    /// Connectors `running` (MirrorMaker 1: its replicas) or `stopped` (replicas 0).
+    pub running: bool,
+    /// Strimzi alters the source connector's offsets from this ConfigMap when asked.
+    pub alter_offsets_from: Option<String>,
+}
+
+impl MirrorFlow {
+    /// Production to DR, the flow `install` deploys.
+    pub fn forward(running: bool) -> MirrorFlow {
+        MirrorFlow { source: SiteId::A, target: SiteId::B, running, alter_offsets_from: None }
+    }
+
+    /// DR back to production, the flow `failback sync` deploys in site a.
+    pub fn reverse(running: bool, alter_offsets_from: Option<String>) -> MirrorFlow {
+        MirrorFlow { source: SiteId::B, target: SiteId::A, running, alter_offsets_from }
+    }
+}
+
+impl SiteContext {
+    /// The context of a mirror's objects: the target site's, with the mirror's two sides set
+    /// for `flow` (the source's address is discovered at run time unless given).
+    pub fn for_mirror(settings: &Settings, material: &Material, flow: &MirrorFlow) -> SiteContext {
+        let mut ctx = SiteContext::new(settings, material, flow.target);
+        let m = &mut ctx.mirror;
+        if flow.source != SiteId::A {
+            m.source.bootstrap = DISCOVERED_SOURCE_BOOTSTRAP.into();
+        }
+        m.target.bootstrap = internal_bootstrap(&settings.site(flow.target).cluster_name);
+        m.connector_state = if flow.running { "running" } else { "stopped" }.into();
+        // MirrorMaker 1 has no connector state: it stops by scaling to zero. MirrorMaker 2 keeps
+        // its Connect workers, which serve the connectors' state and offsets.
+        if !flow.running && settings.mirror_kind() == crate::profile::MirrorKind::KafkaMirrorMaker {
+            m.replicas = 0;
+        }
+        m.alter_offsets_configmap = flow.alter_offsets_from.clone();
+        ctx
+    }
+}
+
+/// The mirror's objects for `flow`: the Secrets with each side's CA and password, then the
+/// KafkaMirrorMaker(2), labelled as objects of the target site.
+pub fn mirror_objects(settings: &Settings, material: &Material, flow: &MirrorFlow) -> Result<(Vec<Manifest>, Vec<Manifest>)> {
+    let ctx = SiteContext::for_mirror(settings, material, flow);
+    let secrets = site_template("mirror-secrets", &ctx, settings, flow.target)?;
+    let mirror = site_template("mirror", &ctx, settings, flow.target)?;
+    Ok((secrets, mirror))
 }
 
 /// Stamp amqdr's ownership labels on a site's object.

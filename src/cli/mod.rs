@@ -1,6 +1,7 @@
 //! The clap command tree. Each subcommand module owns its arguments and turns them into the
 //! options of a logic module that knows nothing of clap.
 
+mod dr;
 mod install;
 mod mirror;
 mod render;
@@ -41,8 +42,13 @@ pub enum Command {
     Render(render::RenderArgs),
     /// Remove what amqdr installed, in reverse order (keeps CRDs and volumes unless --purge).
     Uninstall(uninstall::UninstallArgs),
-    /// Show the state of every object of the Plan in the cluster(s).
-    Status(uninstall::StatusArgs),
+    /// The DR view: sites, roles, mirror, lag and RPO (`--objects`: every object of the Plan).
+    Status(dr::StatusArgs),
+    /// Make the DR site primary (planned by default; --unplanned when production is gone).
+    Failover(Box<dr::FailoverArgs>),
+    /// Return to production in three steps: prepare, sync, switch.
+    #[command(subcommand)]
+    Failback(dr::FailbackCommand),
     /// MirrorMaker from production (a) to DR (b).
     #[command(subcommand)]
     Mirror(mirror::MirrorCommand),
@@ -62,7 +68,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Install(args) => install::run(args),
         Command::Render(args) => render::run(args),
         Command::Uninstall(args) => uninstall::run(args),
-        Command::Status(args) => uninstall::run_status(args),
+        Command::Status(args) => dr::run_status(args),
+        Command::Failover(args) => dr::run_failover(*args),
+        Command::Failback(cmd) => dr::run_failback(cmd),
         Command::Mirror(cmd) => mirror::run(cmd),
         Command::Verify(args) => verify::run(*args),
         Command::Completions { shell } => {

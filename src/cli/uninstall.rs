@@ -1,4 +1,4 @@
-//! `amqdr uninstall` and `amqdr status`.
+//! `amqdr uninstall`.
 
 use super::SettingsArgs;
 use super::install::{humantime_duration, runtime};
@@ -37,22 +37,8 @@ pub struct UninstallArgs {
     pub output: ReportFormat,
 }
 
-#[derive(Debug, Args)]
-pub struct StatusArgs {
-    #[command(flatten)]
-    pub settings: SettingsArgs,
-
-    #[arg(long, short = 'o', value_enum, default_value_t = ReportFormat::Table)]
-    pub output: ReportFormat,
-}
-
 pub fn run(args: UninstallArgs) -> Result<ExitCode> {
     let sources = args.settings.sources()?;
     let options = UninstallOptions { purge: args.purge, dry_run: args.dry_run, timeout: args.timeout };
     runtime()?.block_on(deploy::uninstall(&sources, &options, args.output == ReportFormat::Json))
-}
-
-pub fn run_status(args: StatusArgs) -> Result<ExitCode> {
-    let sources = args.settings.sources()?;
-    runtime()?.block_on(deploy::status(&sources, args.output == ReportFormat::Json))
 }

@@ -72,10 +72,16 @@ async fn read_secret(cluster: &Cluster, namespace: &str, name: &str) -> Result<O
 
 /// The CA and password already installed, if any. Both sites must agree.
 pub async fn existing_material(clusters: &Clusters, settings: &Settings) -> Result<Existing> {
+    let pairs: Vec<(SiteId, Cluster)> = SiteId::ALL.iter().map(|s| (*s, clusters.site(*s).clone())).collect();
+    existing_material_from(&pairs, settings).await
+}
+
+/// [`existing_material`] from the sites given (DR operations read only the reachable ones).
+pub async fn existing_material_from(sites: &[(SiteId, Cluster)], settings: &Settings) -> Result<Existing> {
     let mut cas: Vec<(SiteId, CertificateAuthority, String)> = Vec::new();
     let mut passwords: Vec<(SiteId, String, String)> = Vec::new();
-    for site in SiteId::ALL {
-        let cluster = clusters.site(site);
+    for (site, cluster) in sites {
+        let (site, cluster) = (*site, cluster);
         let st = settings.site(site);
         let ns = &st.kafka_namespace;
         let cert_name = format!("{}-cluster-ca-cert", st.cluster_name);

@@ -163,6 +163,7 @@ fn describe(step: &Step) -> String {
         Action::Wait { target, condition } => format!("wait {condition} {target}"),
         Action::ResumeRollout { target } => format!("resume rollout {target}"),
         Action::DiscoverBootstrap { site, kafka } => format!("discover bootstrap of site {site} from {kafka}"),
+        Action::CreateOnly { object } => format!("create {} unless present", object.describe()),
     }
 }
 
@@ -214,6 +215,13 @@ async fn run_step(
             )
             .await?;
             Ok(("resumed".into(), None))
+        }
+        Action::CreateOnly { object } => {
+            if apply::get(cluster, object.api_version(), object.kind(), object.namespace(), object.name()).await?.is_some() {
+                return Ok((Outcome::Kept.to_string(), None));
+            }
+            let applied = apply::apply(cluster, object, pp).await?;
+            Ok((applied.outcome.to_string(), None))
         }
         Action::DiscoverBootstrap { site, kafka } => {
             let source = clusters.site(*site);

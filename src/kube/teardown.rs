@@ -42,7 +42,7 @@ fn is_cluster_wide(o: &Manifest) -> bool {
 pub fn deletion_order(plan: &Plan, purge: bool) -> Vec<(crate::settings::SiteId, Manifest)> {
     let mut out = Vec::new();
     for (_, lane, step) in plan.steps() {
-        if let Action::Apply { object } = &step.action
+        if let Action::Apply { object } | Action::CreateOnly { object } = &step.action
             && (purge || !is_cluster_wide(object))
         {
             out.push((lane.site, object.clone()));
@@ -68,7 +68,7 @@ async fn pvcs(cluster: &Cluster, namespace: &str, kafka_cluster: &str) -> Result
     Ok(list.items.into_iter().filter_map(|p| p.metadata.name).collect())
 }
 
-async fn wait_gone(cluster: &Cluster, object: &Manifest, uid: &str, timeout: Duration) -> Result<()> {
+pub(crate) async fn wait_gone(cluster: &Cluster, object: &Manifest, uid: &str, timeout: Duration) -> Result<()> {
     let (resource, caps) = match cluster.resolve(object.api_version(), object.kind()).await {
         Ok(found) => found,
         // The kind itself is gone (its CRD was deleted): so is the object.
@@ -203,7 +203,7 @@ pub async fn status(plan: &Plan, clusters: &Clusters) -> Vec<StatusRow> {
     let mut seen = std::collections::HashSet::new();
     let mut rows = Vec::new();
     for (_, lane, step) in plan.steps() {
-        let Action::Apply { object } = &step.action else { continue };
+        let (Action::Apply { object } | Action::CreateOnly { object }) = &step.action else { continue };
         let cluster = clusters.site(lane.site);
         if !seen.insert((clusters.one_cluster || lane.site == crate::settings::SiteId::A, object.describe(), lane.site)) {
             continue;

@@ -34,6 +34,13 @@ impl SiteId {
         }
     }
 
+    pub fn other(self) -> SiteId {
+        match self {
+            SiteId::A => SiteId::B,
+            SiteId::B => SiteId::A,
+        }
+    }
+
     pub fn role(self) -> &'static str {
         match self {
             SiteId::A => "production",

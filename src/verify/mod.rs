@@ -146,7 +146,8 @@ async fn site_connection(options: &VerifyOptions, site: SiteId, clusters: &Clust
     if let Some(c) = inputs.resolve(site.as_str(), options.timeout)? {
         return Ok((c, false));
     }
-    let found = from_cluster(&options.settings, site, inputs, options.timeout, clusters).await.with_context(|| {
+    let cluster = clusters.get(options.settings.site(site).context.as_deref()).await?;
+    let found = from_cluster(&options.settings, site, inputs, options.timeout, &cluster).await.with_context(|| {
         format!(
             "no bootstrap address for site {site} was given (--bootstrap / --{}-bootstrap / AMQDR_SITE_{}_BOOTSTRAP), and reading it from the cluster failed",
             if site == SiteId::A { "source" } else { "target" },
@@ -158,16 +159,16 @@ async fn site_connection(options: &VerifyOptions, site: SiteId, clusters: &Clust
 
 /// The site's external bootstrap from its Kafka's status (or Route), the CA from
 /// `<cluster>-cluster-ca-cert`, the password from amqdr's user password Secret.
-async fn from_cluster(
+pub(crate) async fn from_cluster(
     settings: &Settings,
     site: SiteId,
     inputs: &ConnectionInputs,
     timeout: Duration,
-    clusters: &ClusterCache,
+    cluster: &crate::kube::client::Cluster,
 ) -> Result<ConnectionSettings> {
     use crate::kube::{apply, cluster_state};
     let st = settings.site(site);
-    let cluster = clusters.get(st.context.as_deref()).await?;
+    let cluster = cluster.clone();
     let ns = st.kafka_namespace.as_str();
     let kafka = apply::get(&cluster, settings.profile.api_version(), "Kafka", Some(ns), &st.cluster_name).await?.ok_or_else(|| {
         UsageError::new(format!("Kafka {ns}/{} not found on {}", st.cluster_name, cluster.context))

@@ -1,0 +1,447 @@
+//! What DR operations read and change on a site's Kafka cluster, through the same connection
+//! settings as `verify` (SASL_SSL/SCRAM, TLS verified): the mirrored topics and their end
+//! offsets, consumer groups and their committed offsets, records of a partition range, offsets
+//! by timestamp, MirrorMaker 2's checkpoints, and recreating a topic empty.
+//!
+//! All calls block (librdkafka); callers run them on a blocking thread.
+
+use crate::verify::clients::{self, RunConsumer};
+use crate::verify::connection::ConnectionSettings;
+use anyhow::{Context, Result, anyhow, bail};
+use rdkafka::admin::{AdminClient, AdminOptions, ConfigSource, NewTopic, ResourceSpecifier, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{CommitMode, Consumer};
+use rdkafka::message::{Headers, Message, Timestamp};
+use rdkafka::{Offset, TopicPartitionList};
+use regex::Regex;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// A topic partition, ordered by topic then partition.
+pub type Tp = (String, i32);
+/// An offset per topic partition.
+pub type Offsets = BTreeMap<Tp, i64>;
+
+/// Which topics and groups the mirror carries, as MirrorMaker decides it.
+#[derive(Debug, Clone)]
+pub struct MirrorFilter {
+    topics: Regex,
+    topics_exclude: Regex,
+    groups: Regex,
+    groups_exclude: Regex,
+}
+
+impl MirrorFilter {
+    /// `include`/`groups` are the mirror's patterns (Java regular expressions, anchored as
+    /// MirrorMaker anchors them); the excludes are MirrorMaker's defaults plus amqdr's own
+    /// clients and the mirror's internal topics and groups.
+    pub fn new(include: &str, groups: &str, internal_topics: &[String], internal_groups: &[String]) -> Result<Self> {
+        let anchored = |p: &str| Regex::new(&format!("^(?:{p})$")).with_context(|| format!("pattern {p:?}"));
+        let mut topic_excludes = vec![r".*[\-\.]internal".to_string(), r".*\.replica".into(), "__.*".into()];
+        topic_excludes.extend(internal_topics.iter().map(|t| regex::escape(t)));
+        let mut group_excludes = vec!["console-consumer-.*".to_string(), "connect-.*".into(), "__.*".into(), "amqdr-.*".into()];
+        group_excludes.extend(internal_groups.iter().map(|g| regex::escape(g)));
+        Ok(MirrorFilter {
+            topics: anchored(include)?,
+            topics_exclude: anchored(&topic_excludes.join("|"))?,
+            groups: anchored(groups)?,
+            groups_exclude: anchored(&group_excludes.join("|"))?,
+        })
+    }
+
+    pub fn topic(&self, name: &str) -> bool {
+        self.topics.is_match(name) && !self.topics_exclude.is_match(name)
+    }
+
+    pub fn group(&self, name: &str) -> bool {
+        self.groups.is_match(name) && !self.groups_exclude.is_match(name)
+    }
+}
+
+/// A consumer group as the cluster describes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupInfo {
+    pub name: String,
+    pub state: String,
+    pub members: usize,
+}
+
+impl GroupInfo {
+    /// No member is connected: offsets may be committed for it from outside.
+    pub fn is_empty(&self) -> bool {
+        self.members == 0
+    }
+}
+
+/// One record, as much as DR needs to compare and export it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp: Option<i64>,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+/// MirrorMaker 2's record of a group's position, translated for the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Checkpoint {
+    pub upstream: i64,
+    pub downstream: i64,
+    /// When MirrorMaker wrote it (ms since the epoch).
+    pub written_ms: i64,
+}
+
+/// A site's Kafka cluster for DR: one consumer for metadata and offsets, one admin client.
+pub struct KafkaSite {
+    pub conn: ConnectionSettings,
+    meta: RunConsumer,
+    admin: AdminClient<DefaultClientContext>,
+}
+
+impl KafkaSite {
+    /// Connect (and check the cluster answers within the connection timeout).
+    pub fn connect(conn: &ConnectionSettings) -> Result<KafkaSite> {
+        crate::verify::connection::probe(conn, None)?;
+        let (meta, _) = clients::consumer(conn, "amqdr-dr")?;
+        let admin = conn.client_config().create().map_err(|e| anyhow!("creating an admin client for site {}: {e}", conn.label))?;
+        Ok(KafkaSite { conn: conn.clone(), meta, admin })
+    }
+
+    fn timeout(&self) -> Duration {
+        self.conn.timeout
+    }
+
+    /// Mirrored topics on this site with their partition counts.
+    pub fn topics(&self, filter: &MirrorFilter) -> Result<BTreeMap<String, i32>> {
+        let md = self.meta.fetch_metadata(None, self.timeout()).with_context(|| format!("listing topics on site {}", self.conn.label))?;
+        Ok(md
+            .topics()
+            .iter()
+            .filter(|t| t.error().is_none() && filter.topic(t.name()))
+            .map(|t| (t.name().to_string(), t.partitions().len() as i32))
+            .collect())
+    }
+
+    /// The named topics that exist on this site, with their partition counts.
+    pub fn topics_named<'a>(&self, names: impl IntoIterator<Item = &'a String>) -> Result<BTreeMap<String, i32>> {
+        let wanted: std::collections::BTreeSet<&String> = names.into_iter().collect();
+        let md = self.meta.fetch_metadata(None, self.timeout()).with_context(|| format!("listing topics on site {}", self.conn.label))?;
+        Ok(md
+            .topics()
+            .iter()
+            .filter(|t| t.error().is_none() && wanted.contains(&t.name().to_string()))
+            .map(|t| (t.name().to_string(), t.partitions().len() as i32))
+            .collect())
+    }
+
+    fn list_offsets(&self, topics: &BTreeMap<String, i32>, which: Offset) -> Result<Offsets> {
+        let mut tpl = TopicPartitionList::new();
+        for (topic, count) in topics {
+            for p in 0..*count {
+                tpl.add_partition_offset(topic, p, which)?;
+            }
+        }
+        if tpl.count() == 0 {
+            return Ok(Offsets::new());
+        }
+        // ListOffsets with the special timestamps -1 (latest) / -2 (earliest): one request per
+        // broker for all partitions, instead of one watermark request per partition.
+        let found =
+            self.meta.offsets_for_times(tpl, self.timeout()).with_context(|| format!("listing offsets on site {}", self.conn.label))?;
+        let mut out = Offsets::new();
+        for e in found.elements() {
+            match e.offset() {
+                Offset::Offset(o) => {
+                    out.insert((e.topic().to_string(), e.partition()), o);
+                }
+                other => bail!("site {}: no offset for {}/{} ({other:?}): {:?}", self.conn.label, e.topic(), e.partition(), e.error()),
+            }
+        }
+        Ok(out)
+    }
+
+    /// End offset (high watermark) of every partition of `topics`.
+    pub fn ends(&self, topics: &BTreeMap<String, i32>) -> Result<Offsets> {
+        self.list_offsets(topics, Offset::End)
+    }
+
+    /// Log start offset of every partition of `topics`.
+    pub fn starts(&self, topics: &BTreeMap<String, i32>) -> Result<Offsets> {
+        self.list_offsets(topics, Offset::Beginning)
+    }
+
+    /// The first offset at or after `timestamp_ms` per partition (the end when none).
+    pub fn offsets_for_time(&self, partitions: &[Tp], timestamp_ms: i64, ends: &Offsets) -> Result<Offsets> {
+        let mut tpl = TopicPartitionList::new();
+        for (t, p) in partitions {
+            tpl.add_partition_offset(t, *p, Offset::Offset(timestamp_ms.max(0)))?;
+        }
+        let found = self.meta.offsets_for_times(tpl, self.timeout())?;
+        Ok(found
+            .elements()
+            .iter()
+            .map(|e| {
+                let tp = (e.topic().to_string(), e.partition());
+                let offset = match e.offset() {
+                    Offset::Offset(o) => o,
+                    _ => ends.get(&tp).copied().unwrap_or(0),
+                };
+                (tp, offset)
+            })
+            .collect())
+    }
+
+    /// Consumer groups of the cluster with their state and member count.
+    pub fn groups(&self) -> Result<Vec<GroupInfo>> {
+        let list = self
+            .meta
+            .fetch_group_list(None, self.timeout())
+            .with_context(|| format!("listing consumer groups on site {}", self.conn.label))?;
+        Ok(list
+            .groups()
+            .iter()
+            .map(|g| GroupInfo { name: g.name().to_string(), state: g.state().to_string(), members: g.members().len() })
+            .collect())
+    }
+
+    /// A group's committed offsets on `partitions` (absent when it has none).
+    pub fn committed(&self, group: &str, partitions: &[Tp]) -> Result<Offsets> {
+        if partitions.is_empty() {
+            return Ok(Offsets::new());
+        }
+        let (c, _) = clients::consumer(&self.conn, group)?;
+        let mut tpl = TopicPartitionList::new();
+        for (t, p) in partitions {
+            tpl.add_partition(t, *p);
+        }
+        let got = c
+            .committed_offsets(tpl, self.timeout())
+            .with_context(|| format!("reading offsets of group {group} on site {}", self.conn.label))?;
+        Ok(got
+            .elements()
+            .iter()
+            .filter_map(|e| match e.offset() {
+                Offset::Offset(o) => Some(((e.topic().to_string(), e.partition()), o)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Commit offsets for a group from outside it. The broker accepts this only while the group
+    /// has no members, which is exactly when DR may move it.
+    pub fn commit(&self, group: &str, offsets: &Offsets) -> Result<()> {
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let (c, _) = clients::consumer(&self.conn, group)?;
+        let mut tpl = TopicPartitionList::new();
+        for ((t, p), o) in offsets {
+            tpl.add_partition_offset(t, *p, Offset::Offset(*o))?;
+        }
+        c.commit(&tpl, CommitMode::Sync)
+            .with_context(|| format!("committing offsets for group {group} on site {} (is it empty there?)", self.conn.label))
+    }
+
+    /// Records `[from, to)` of one partition, in order.
+    pub fn read(&self, tp: &Tp, from: i64, to: i64) -> Result<Vec<Record>> {
+        let mut out = Vec::new();
+        if from >= to {
+            return Ok(out);
+        }
+        let (c, _) = clients::consumer(&self.conn, "amqdr-dr-reader")?;
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(&tp.0, tp.1, Offset::Offset(from))?;
+        c.assign(&tpl)?;
+        let deadline = Instant::now() + self.timeout().max(Duration::from_secs(30));
+        let mut next = from;
+        while next < to {
+            if Instant::now() > deadline {
+                bail!("site {}: reading {}/{} stopped at offset {next} of [{from}, {to}) (timeout)", self.conn.label, tp.0, tp.1);
+            }
+            match c.poll(Duration::from_millis(200)) {
+                Some(Ok(m)) => {
+                    if m.offset() >= to {
+                        break;
+                    }
+                    next = m.offset() + 1;
+                    out.push(to_record(&m));
+                }
+                Some(Err(e)) => return Err(anyhow!("site {}: reading {}/{}: {e}", self.conn.label, tp.0, tp.1)),
+                None => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// The newest record of a partition before `end` (None when empty).
+    pub fn last_record(&self, tp: &Tp, start: i64, end: i64) -> Result<Option<Record>> {
+        if end <= start {
+            return Ok(None);
+        }
+        Ok(self.read(tp, end - 1, end)?.pop())
+    }
+
+    /// MirrorMaker 2's latest checkpoint per (group, topic, partition) from the checkpoints
+    /// topic on the target (`<source alias>.checkpoints.internal`).
+    pub fn checkpoints(&self, topic: &str) -> Result<BTreeMap<(String, Tp), Checkpoint>> {
+        let mut out = BTreeMap::new();
+        let md = self.meta.fetch_metadata(Some(topic), self.timeout())?;
+        let Some(t) = md.topics().iter().find(|t| t.name() == topic && t.error().is_none()) else {
+            return Ok(out);
+        };
+        let topics = BTreeMap::from([(topic.to_string(), t.partitions().len() as i32)]);
+        let (starts, ends) = (self.starts(&topics)?, self.ends(&topics)?);
+        for (tp, end) in &ends {
+            for r in self.read(tp, starts[tp], *end)? {
+                if let (Some(k), Some(v)) = (&r.key, &r.value)
+                    && let Some((group, key_tp, upstream, downstream)) = parse_checkpoint(k, v)
+                {
+                    out.insert((group, key_tp), Checkpoint { upstream, downstream, written_ms: r.timestamp.unwrap_or(0) });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Delete a topic and create it again, empty, with the same partitions, replication factor
+    /// and topic-level configuration (Apache Kafka cannot truncate a log's tail).
+    pub fn recreate_topic(&self, topic: &str) -> Result<()> {
+        let md = self.meta.fetch_metadata(Some(topic), self.timeout())?;
+        let t =
+            md.topics().iter().find(|t| t.name() == topic).ok_or_else(|| anyhow!("topic {topic} not found on site {}", self.conn.label))?;
+        let partitions = t.partitions().len() as i32;
+        let replicas = t.partitions().first().map(|p| p.replicas().len() as i32).unwrap_or(1);
+        let opts = AdminOptions::new().operation_timeout(Some(self.timeout())).request_timeout(Some(self.timeout()));
+        let configs = futures::executor::block_on(self.admin.describe_configs([&ResourceSpecifier::Topic(topic)], &opts))?;
+        let mut overrides: Vec<(String, String)> = Vec::new();
+        for c in configs {
+            let c = c.map_err(|e| anyhow!("describing {topic} on site {}: {e}", self.conn.label))?;
+            for e in &c.entries {
+                if e.source == ConfigSource::DynamicTopic
+                    && let Some(v) = &e.value
+                {
+                    overrides.push((e.name.clone(), v.clone()));
+                }
+            }
+        }
+        for r in futures::executor::block_on(self.admin.delete_topics(&[topic], &opts))? {
+            r.map_err(|(t, e)| anyhow!("deleting {t} on site {}: {e}", self.conn.label))?;
+        }
+        // Deletion completes asynchronously; creating too early fails with TopicAlreadyExists.
+        let deadline = Instant::now() + self.timeout().max(Duration::from_secs(30));
+        loop {
+            let mut new = NewTopic::new(topic, partitions, TopicReplication::Fixed(replicas));
+            for (k, v) in &overrides {
+                new = new.set(k, v);
+            }
+            match futures::executor::block_on(self.admin.create_topics([&new], &opts))?.remove(0) {
+                Ok(_) => return Ok(()),
+                Err((_, code)) if code == rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+                Err((t, e)) => bail!("creating {t} again on site {}: {e}", self.conn.label),
+            }
+        }
+    }
+}
+
+fn to_record(m: &rdkafka::message::BorrowedMessage<'_>) -> Record {
+    let headers = m.headers().map(|hs| hs.iter().map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec))).collect()).unwrap_or_default();
+    Record {
+        topic: m.topic().to_string(),
+        partition: m.partition(),
+        offset: m.offset(),
+        timestamp: match m.timestamp() {
+            Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => Some(t),
+            Timestamp::NotAvailable => None,
+        },
+        key: m.key().map(<[u8]>::to_vec),
+        value: m.payload().map(<[u8]>::to_vec),
+        headers,
+    }
+}
+
+/// A checkpoint record: key (group STRING, topic STRING, partition INT32), value (version INT16,
+/// upstreamOffset INT64, offset INT64, metadata STRING), Kafka's protocol encoding (big-endian,
+/// strings with an INT16 length) — org.apache.kafka.connect.mirror.Checkpoint.
+pub fn parse_checkpoint(key: &[u8], value: &[u8]) -> Option<(String, Tp, i64, i64)> {
+    struct Reader<'a>(&'a [u8]);
+    impl Reader<'_> {
+        fn take(&mut self, n: usize) -> Option<&[u8]> {
+            (self.0.len() >= n).then(|| {
+                let (head, rest) = self.0.split_at(n);
+                self.0 = rest;
+                head
+            })
+        }
+        fn i16(&mut self) -> Option<i16> {
+            Some(i16::from_be_bytes(self.take(2)?.try_into().ok()?))
+        }
+        fn i32(&mut self) -> Option<i32> {
+            Some(i32::from_be_bytes(self.take(4)?.try_into().ok()?))
+        }
+        fn i64(&mut self) -> Option<i64> {
+            Some(i64::from_be_bytes(self.take(8)?.try_into().ok()?))
+        }
+        fn string(&mut self) -> Option<String> {
+            let len = usize::try_from(self.i16()?).ok()?;
+            String::from_utf8(self.take(len)?.to_vec()).ok()
+        }
+    }
+    let mut k = Reader(key);
+    let (group, topic, partition) = (k.string()?, k.string()?, k.i32()?);
+    let mut v = Reader(value);
+    if v.i16()? != 0 {
+        return None;
+    }
+    let (upstream, downstream) = (v.i64()?, v.i64()?);
+    Some((group, (topic, partition), upstream, downstream))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kafka_string(s: &str) -> Vec<u8> {
+        let mut v = (s.len() as i16).to_be_bytes().to_vec();
+        v.extend_from_slice(s.as_bytes());
+        v
+    }
+
+    #[test]
+    fn checkpoint_records_parse() {
+        let mut key = kafka_string("orders-app");
+        key.extend(kafka_string("my-topic"));
+        key.extend(2i32.to_be_bytes());
+        let mut value = 0i16.to_be_bytes().to_vec();
+        value.extend(120i64.to_be_bytes());
+        value.extend(118i64.to_be_bytes());
+        value.extend(kafka_string(""));
+        assert_eq!(parse_checkpoint(&key, &value), Some(("orders-app".into(), ("my-topic".into(), 2), 120, 118)));
+        assert_eq!(parse_checkpoint(&key[..5], &value), None);
+        let mut v1 = value.clone();
+        v1[1] = 1;
+        assert_eq!(parse_checkpoint(&key, &v1), None, "unknown versions are skipped");
+    }
+
+    #[test]
+    fn filter_follows_mirrormaker_defaults() {
+        let f = MirrorFilter::new(".*", ".*", &["my-mirrormaker-offsets".into()], &["my-mirrormaker-group-id".into()]).unwrap();
+        assert!(f.topic("my-topic"));
+        assert!(!f.topic("__consumer_offsets"));
+        assert!(!f.topic("source.checkpoints.internal"));
+        assert!(!f.topic("mm2-offset-syncs.target.internal"));
+        assert!(!f.topic("my-mirrormaker-offsets"));
+        assert!(f.group("orders-app"));
+        assert!(!f.group("connect-my-mirrormaker"));
+        assert!(!f.group("my-mirrormaker-group-id"));
+        assert!(!f.group("amqdr-verify-1234"));
+        let only = MirrorFilter::new("orders\\..*", "app-.*", &[], &[]).unwrap();
+        assert!(only.topic("orders.eu") && !only.topic("my-topic") && !only.topic("xorders.eu"));
+        assert!(only.group("app-1") && !only.group("other"));
+    }
+}

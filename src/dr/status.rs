@@ -1,0 +1,335 @@
+//! `amqdr status`: the DR view of the pair. Per site: reachable, Kafka Ready, operator
+//! Available, role and epoch; the mirror's direction and state; per topic the lag in records and
+//! seconds and the RPO now (the worst); consumer groups' last offset sync. Works with a site
+//! down (it says so and shows the rest). Records the lag it measured in the standby's DR record:
+//! an unplanned failover reports it as its RPO estimate when production is gone.
+
+use super::kafka::KafkaSite;
+use super::lag::{self, PartitionLag, TopicLag};
+use super::mirror::{self, Observed, RunState};
+use super::sites::{self, Site};
+use super::state::{Direction, LagObservation, Role, SiteRecord, Verdict, now_rfc3339};
+use super::{Dr, blocking};
+use crate::kube::conditions::{Readiness, evaluate};
+use crate::plan::Condition;
+use crate::profile::MirrorKind;
+use crate::settings::SiteId;
+use anyhow::Result;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteStatus {
+    pub site: SiteId,
+    pub kube: String,
+    pub kafka: String,
+    pub kafka_ready: Option<bool>,
+    pub operator_available: Option<bool>,
+    pub role: Option<String>,
+    pub epoch: Option<u64>,
+    pub record: SiteRecord,
+    pub detail: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MirrorStatus {
+    /// The direction the DR records say records flow.
+    pub direction: Direction,
+    /// running / stopped / missing / ... of the mirror of that direction (or of a -> b when none).
+    pub state: String,
+    pub into_b: Option<Observed>,
+    pub into_a: Option<Observed>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupSync {
+    pub group: String,
+    /// Seconds since MirrorMaker 2 last wrote a checkpoint for the group.
+    pub last_sync_seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DrStatus {
+    pub healthy: bool,
+    pub problems: Vec<String>,
+    pub verdict: Verdict,
+    pub sites: Vec<SiteStatus>,
+    pub mirror: MirrorStatus,
+    pub topics: Vec<TopicLag>,
+    pub partitions: Vec<PartitionLag>,
+    /// The worst lag in seconds: what would be lost at most if the source failed now.
+    pub rpo_seconds: Option<f64>,
+    pub rpo_records: Option<i64>,
+    pub groups: Vec<GroupSync>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups_note: Option<String>,
+}
+
+async fn site_status(dr: &Dr, site: &Site, record: &SiteRecord) -> (SiteStatus, Option<Arc<KafkaSite>>) {
+    let settings = dr.settings();
+    let st = settings.site(site.id);
+    let mut detail = Vec::new();
+    let (kube, kafka_ready, operator_available) = match &site.kube {
+        Err(why) => {
+            detail.push(why.clone());
+            ("unreachable".to_string(), None, None)
+        }
+        Ok(cluster) => {
+            let api = settings.profile.api_version();
+            let kafka = crate::kube::apply::get(cluster, api, "Kafka", Some(&st.kafka_namespace), &st.cluster_name).await;
+            let ready = match kafka {
+                Ok(Some(k)) => match evaluate(Condition::Ready, &k) {
+                    Readiness::Ready => Some(true),
+                    Readiness::Pending(why) => {
+                        detail.push(format!("Kafka: {why}"));
+                        Some(false)
+                    }
+                },
+                Ok(None) => {
+                    detail.push(format!("Kafka {}/{} does not exist", st.kafka_namespace, st.cluster_name));
+                    Some(false)
+                }
+                Err(e) => {
+                    detail.push(format!("{e:#}"));
+                    None
+                }
+            };
+            let deploy =
+                crate::kube::apply::get(cluster, "apps/v1", "Deployment", Some(&st.operator_namespace), "strimzi-cluster-operator").await;
+            let available = match deploy {
+                Ok(Some(d)) => Some(evaluate(Condition::Available, &d) == Readiness::Ready),
+                Ok(None) => Some(false),
+                Err(_) => None,
+            };
+            ("reachable".to_string(), ready, available)
+        }
+    };
+    let kafka = match dr.kafka(site.id).await {
+        Ok(k) => (format!("reachable ({})", k.conn.bootstrap), Some(k)),
+        Err(e) => {
+            detail.push(crate::error::report(&e));
+            ("unreachable".to_string(), None)
+        }
+    };
+    let state = record.state();
+    (
+        SiteStatus {
+            site: site.id,
+            kube,
+            kafka: kafka.0,
+            kafka_ready,
+            operator_available,
+            role: state.map(|s| s.role.to_string()),
+            epoch: state.map(|s| s.epoch),
+            record: record.clone(),
+            detail,
+        },
+        kafka.1,
+    )
+}
+
+/// Build the DR view; `max_lag_seconds` turns lag into a problem.
+pub async fn status(dr: &Dr, max_lag_seconds: Option<f64>) -> Result<DrStatus> {
+    let roles = dr.sites.roles().await;
+    let verdict = roles.verdict();
+    let ((sa, ka), (sb, kb)) = tokio::join!(site_status(dr, &dr.sites.a, &roles.a), site_status(dr, &dr.sites.b, &roles.b));
+    let mut problems = Vec::new();
+    for s in [&sa, &sb] {
+        if s.kube == "unreachable" {
+            problems.push(format!("site {}: Kubernetes API unreachable", s.site));
+        }
+        if s.kafka == "unreachable" {
+            problems.push(format!("site {}: Kafka unreachable", s.site));
+        }
+        if s.kafka_ready == Some(false) {
+            problems.push(format!("site {}: Kafka not Ready", s.site));
+        }
+        if s.operator_available == Some(false) {
+            problems.push(format!("site {}: operator not Available", s.site));
+        }
+        if let SiteRecord::Invalid { reason } = &s.record {
+            problems.push(format!("site {}: DR record invalid: {reason}", s.site));
+        }
+    }
+    match &verdict {
+        Verdict::SplitBrain { epoch } => problems.push(format!("split brain: both sites primary at epoch {epoch}")),
+        Verdict::NoPrimary { epoch } => problems.push(format!("no primary at epoch {epoch}")),
+        Verdict::Unknown { reason } => problems.push(format!("roles unknown: {reason}")),
+        Verdict::Primary { stale: Some(s), .. } => problems
+            .push(format!("site {s} still claims primary at an older epoch (fenced by the epoch; `amqdr failback prepare` records it)")),
+        Verdict::Primary { .. } => {}
+    }
+    let direction = [&roles.a, &roles.b]
+        .iter()
+        .filter_map(|r| r.state())
+        .max_by_key(|s| (s.epoch, s.role == Role::Primary))
+        .map(|s| s.mirror)
+        .unwrap_or(Direction::AToB);
+
+    let observe = |site: SiteId| async move {
+        match dr.sites.get(site).kube.as_ref() {
+            Ok(c) => mirror::observe(c, dr.settings(), site).await.ok(),
+            Err(_) => None,
+        }
+    };
+    let (into_a, into_b) = tokio::join!(observe(SiteId::A), observe(SiteId::B));
+    let flowing = direction.sites();
+    let state = match flowing {
+        Some((_, target)) => match if target == SiteId::A { &into_a } else { &into_b } {
+            Some(o) => o.state.as_str().to_string(),
+            None => "unknown".into(),
+        },
+        None => "none".into(),
+    };
+    if flowing.is_some() && state != RunState::Running.as_str() {
+        problems.push(format!("the mirror {direction} is {state}"));
+    }
+    for (target, o) in [(SiteId::A, &into_a), (SiteId::B, &into_b)] {
+        if let Some(o) = o
+            && o.state.may_copy()
+            && flowing.map(|(_, t)| t) != Some(target)
+        {
+            problems.push(format!("the mirror into site {target} is {} although the records say {direction}", o.state.as_str()));
+        }
+    }
+
+    let mut partitions = Vec::new();
+    let (mut rpo_seconds, mut rpo_records) = (None, None);
+    let mut groups = Vec::new();
+    let mut groups_note = None;
+    if let Some((source, target)) = flowing {
+        let (ks, kt) = if source == SiteId::A { (ka.clone(), kb.clone()) } else { (kb.clone(), ka.clone()) };
+        match (ks, kt) {
+            (Some(s), Some(t)) => {
+                let (f, kind, group) = (dr.filter.clone(), dr.kind, dr.mm1_group());
+                let t2 = t.clone();
+                let measured = blocking(move || {
+                    let topics = s.topics(&f)?;
+                    lag::measure(&s, &t2, &topics, kind, &group)
+                })
+                .await;
+                match measured {
+                    Ok(p) => {
+                        let (records, seconds) = lag::rpo(&p);
+                        rpo_records = Some(records);
+                        rpo_seconds = Some(seconds);
+                        if let Some(max) = max_lag_seconds
+                            && seconds > max
+                        {
+                            problems.push(format!("lag {seconds:.1}s is above --max-lag-seconds {max}"));
+                        }
+                        record_observation(dr, target, direction, &p).await;
+                        partitions = p;
+                    }
+                    Err(e) => problems.push(format!("lag not measured: {}", crate::error::report(&e))),
+                }
+                match dr.kind {
+                    MirrorKind::KafkaMirrorMaker2 => {
+                        let now = crate::verify::clients::now_ms();
+                        let f = dr.filter.clone();
+                        match blocking(move || t.checkpoints(&mirror::checkpoints_topic())).await {
+                            Ok(cps) => {
+                                let mut newest: BTreeMap<String, i64> = BTreeMap::new();
+                                for ((g, _), c) in cps.iter().filter(|((g, _), _)| f.group(g)) {
+                                    let e = newest.entry(g.clone()).or_insert(0);
+                                    *e = (*e).max(c.written_ms);
+                                }
+                                groups = newest
+                                    .into_iter()
+                                    .map(|(group, ms)| GroupSync { group, last_sync_seconds: ((now - ms).max(0) as f64) / 1000.0 })
+                                    .collect();
+                            }
+                            Err(e) => groups_note = Some(format!("checkpoints not read: {e:#}")),
+                        }
+                    }
+                    MirrorKind::KafkaMirrorMaker => groups_note = Some("MirrorMaker 1 syncs no consumer group offsets".into()),
+                }
+            }
+            _ => problems.push(format!("lag of {direction} not measured: a site's Kafka is unreachable")),
+        }
+    }
+    Ok(DrStatus {
+        healthy: problems.is_empty(),
+        problems,
+        verdict,
+        sites: vec![sa, sb],
+        mirror: MirrorStatus { direction, state, into_b, into_a },
+        topics: lag::per_topic(&partitions),
+        partitions,
+        rpo_seconds,
+        rpo_records,
+        groups,
+        groups_note,
+    })
+}
+
+/// Keep the measured lag in the target's record (best effort: status stays read-mostly and
+/// must not fail because of it).
+async fn record_observation(dr: &Dr, target: SiteId, direction: Direction, parts: &[PartitionLag]) {
+    let site = dr.sites.get(target);
+    let Ok((mut state, rv)) = sites::reread(site, dr.settings()).await else { return };
+    let (records, seconds) = lag::rpo(parts);
+    let mut by: BTreeMap<String, BTreeMap<i32, i64>> = BTreeMap::new();
+    for p in parts {
+        by.entry(p.topic.clone()).or_default().insert(p.partition, p.records);
+    }
+    state.observation = Some(LagObservation { at: now_rfc3339(), direction, records, seconds, partitions: by });
+    if let Err(e) = sites::write_record(site, dr.settings(), &state, rv.as_deref()).await {
+        tracing::warn!("lag observation not recorded on site {target}: {}", crate::error::report(&e));
+    }
+}
+
+/// The DR view as a table.
+pub fn table(s: &DrStatus) -> String {
+    use comfy_table::{Table, presets};
+    let mut out = String::new();
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING);
+    t.set_header(["SITE", "KUBE", "KAFKA", "READY", "OPERATOR", "ROLE", "EPOCH"]);
+    let yes_no = |v: Option<bool>| v.map(|b| if b { "yes" } else { "NO" }).unwrap_or("?").to_string();
+    for site in &s.sites {
+        t.add_row([
+            site.site.to_string(),
+            site.kube.clone(),
+            site.kafka.clone(),
+            yes_no(site.kafka_ready),
+            yes_no(site.operator_available),
+            site.role.clone().unwrap_or_else(|| "-".into()),
+            site.epoch.map(|e| e.to_string()).unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    out.push_str(&format!("{t}\n\n"));
+    out.push_str(&format!("mirror: {} ({})\n", s.mirror.direction, s.mirror.state));
+    if !s.topics.is_empty() {
+        let mut t = Table::new();
+        t.load_preset(presets::NOTHING);
+        t.set_header(["TOPIC", "LAG (RECORDS)", "LAG (SECONDS)"]);
+        for topic in &s.topics {
+            t.add_row([topic.topic.clone(), topic.records.to_string(), format!("{:.1}", topic.seconds)]);
+        }
+        out.push_str(&format!("{t}\n"));
+    }
+    if let (Some(r), Some(sec)) = (s.rpo_records, s.rpo_seconds) {
+        out.push_str(&format!("RPO now: {sec:.1}s ({r} records)\n"));
+    }
+    if !s.groups.is_empty() {
+        out.push_str("consumer groups (last offset sync): ");
+        out.push_str(&s.groups.iter().map(|g| format!("{} {:.0}s ago", g.group, g.last_sync_seconds)).collect::<Vec<_>>().join(", "));
+        out.push('\n');
+    }
+    if let Some(n) = &s.groups_note {
+        out.push_str(&format!("consumer groups: {n}\n"));
+    }
+    for site in &s.sites {
+        for d in &site.detail {
+            out.push_str(&format!("site {}: {d}\n", site.site));
+        }
+    }
+    if s.healthy {
+        out.push_str("healthy\n");
+    } else {
+        out.push_str(&format!("DEGRADED: {}\n", s.problems.join("; ")));
+    }
+    out
+}
