@@ -154,7 +154,7 @@ async fn lifecycle(bed: &KubeTestbed, profile: &str, api_version: &str, prefix: 
     assert!(stand.events().iter().any(|e| e.ends_with("source kafka.prod.example.com:443")), "{:?}", stand.events());
 
     // status: everything ready.
-    let out = run(&kc, args(&["status", "--profile", profile, "-o", "json"], &layout)).await;
+    let out = run(&kc, args(&["status", "--objects", "--profile", profile, "-o", "json"], &layout)).await;
     let doc = json(&out);
     assert!(out.status.success(), "{doc:#}");
     assert_eq!(doc["healthy"], true);
