@@ -596,7 +596,6 @@ pub async fn switch(dr: &Dr, options: &FailbackOptions) -> Result<SwitchReport> 
         let switched = failover::planned_switch(
             dr,
             &mut book,
-            "failback-switch",
             SiteId::B,
             SiteId::A,
             Role::Standby,

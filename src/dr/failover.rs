@@ -497,7 +497,6 @@ pub struct Switched {
 pub async fn planned_switch(
     dr: &Dr,
     book: &mut Runbook,
-    operation: &str,
     from: SiteId,
     to: SiteId,
     demoted_role: Role,
@@ -603,7 +602,6 @@ pub async fn planned_switch(
             save_journal(dr, &to_site, journal).await?;
         }
     }
-    let _ = operation;
     let promotion = journal.values.get("promotion").and_then(|v| serde_json::from_value(v.clone()).ok());
     Ok(Switched { promotion, groups, epoch })
 }
@@ -674,7 +672,7 @@ pub async fn failover(dr: &Dr, options: &FailoverOptions) -> Result<SwitchReport
         confirm(&question, options.yes)?;
     }
     let switched =
-        planned_switch(dr, &mut book, operation, SiteId::A, SiteId::B, Role::Fenced, Transition::Failover, options, &mut journal, epoch)
+        planned_switch(dr, &mut book, SiteId::A, SiteId::B, Role::Fenced, Transition::Failover, options, &mut journal, epoch)
             .await?;
     let partitions = switched.promotion.as_ref().map(|p| partition_outcomes(p, |_, _| Some(0))).unwrap_or_default();
     Ok(SwitchReport {
@@ -685,14 +683,16 @@ pub async fn failover(dr: &Dr, options: &FailoverOptions) -> Result<SwitchReport
         to: SiteId::B,
         epoch,
         rto_seconds: book.seconds(),
-        rpo: Rpo {
-            records: Some(0),
-            seconds: Some(0.0),
-            observed_at: None,
-            basis: match rpo_now {
-                Ok((r, s)) => format!("planned: production was drained ({r} records, {s:.1}s behind before the failover)"),
-                Err(_) => "planned: production was drained".into(),
+        rpo: match (options.dry_run, rpo_now) {
+            (true, Ok((r, s))) => Rpo { records: Some(r), seconds: Some(s), observed_at: Some(now_rfc3339()), basis: "current lag of a -> b (dry run: nothing changed)".into() },
+            (true, Err(e)) => Rpo { records: None, seconds: None, observed_at: None, basis: format!("current lag unknown: {e:#}") },
+            (false, Ok((r, s))) => Rpo {
+                records: Some(0),
+                seconds: Some(0.0),
+                observed_at: None,
+                basis: format!("planned: production was drained ({r} records, {s:.1}s behind when the failover started)"),
             },
+            (false, Err(_)) => Rpo { records: Some(0), seconds: Some(0.0), observed_at: None, basis: "planned: production was drained".into() },
         },
         steps: book.steps,
         partitions,
