@@ -672,8 +672,7 @@ pub async fn failover(dr: &Dr, options: &FailoverOptions) -> Result<SwitchReport
         confirm(&question, options.yes)?;
     }
     let switched =
-        planned_switch(dr, &mut book, SiteId::A, SiteId::B, Role::Fenced, Transition::Failover, options, &mut journal, epoch)
-            .await?;
+        planned_switch(dr, &mut book, SiteId::A, SiteId::B, Role::Fenced, Transition::Failover, options, &mut journal, epoch).await?;
     let partitions = switched.promotion.as_ref().map(|p| partition_outcomes(p, |_, _| Some(0))).unwrap_or_default();
     Ok(SwitchReport {
         operation: operation.into(),
@@ -684,7 +683,12 @@ pub async fn failover(dr: &Dr, options: &FailoverOptions) -> Result<SwitchReport
         epoch,
         rto_seconds: book.seconds(),
         rpo: match (options.dry_run, rpo_now) {
-            (true, Ok((r, s))) => Rpo { records: Some(r), seconds: Some(s), observed_at: Some(now_rfc3339()), basis: "current lag of a -> b (dry run: nothing changed)".into() },
+            (true, Ok((r, s))) => Rpo {
+                records: Some(r),
+                seconds: Some(s),
+                observed_at: Some(now_rfc3339()),
+                basis: "current lag of a -> b (dry run: nothing changed)".into(),
+            },
             (true, Err(e)) => Rpo { records: None, seconds: None, observed_at: None, basis: format!("current lag unknown: {e:#}") },
             (false, Ok((r, s))) => Rpo {
                 records: Some(0),
@@ -692,7 +696,9 @@ pub async fn failover(dr: &Dr, options: &FailoverOptions) -> Result<SwitchReport
                 observed_at: None,
                 basis: format!("planned: production was drained ({r} records, {s:.1}s behind when the failover started)"),
             },
-            (false, Err(_)) => Rpo { records: Some(0), seconds: Some(0.0), observed_at: None, basis: "planned: production was drained".into() },
+            (false, Err(_)) => {
+                Rpo { records: Some(0), seconds: Some(0.0), observed_at: None, basis: "planned: production was drained".into() }
+            }
         },
         steps: book.steps,
         partitions,
