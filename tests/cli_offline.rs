@@ -182,3 +182,41 @@ fn a_closed_pipe_ends_the_output_quietly() {
     assert!(out.status.success(), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn listener_options_and_broker_config_the_operator_would_refuse() {
+    for profile in ["current", "legacy"] {
+        for listener in ["loadbalancer", "nodeport"] {
+            assert_usage_error(
+                &[
+                    "install",
+                    "--dry-run",
+                    "--profile",
+                    profile,
+                    "--listener",
+                    listener,
+                    "--set",
+                    "kafka.listener.bootstrapHost=kafka.example.com",
+                ],
+                &["kafka.listener.bootstrapHost", "cannot configure bootstrap.host", "--set kafka.listener.bootstrapHost", "fix: remove"],
+            );
+        }
+        assert_usage_error(
+            &["render", "--profile", profile, "--set", r#"kafka.config={"advertised.listeners": "x", "ssl.truststore.type": "PEM"}"#],
+            &["kafka.config.advertised.listeners", "kafka.config.ssl.truststore.type", "ignores", "fix:"],
+        );
+    }
+    // What the operator takes is rendered.
+    let out = amqdr(&[
+        "render",
+        "-o",
+        "yaml",
+        "--set",
+        "kafka.listener.bootstrapHost=kafka.apps.example.com",
+        "--set",
+        r#"kafka.config={"num.io.threads": 8}"#,
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("host: kafka.apps.example.com") && stdout.contains("num.io.threads: 8"), "{stdout}");
+}

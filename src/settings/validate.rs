@@ -5,6 +5,7 @@ use super::{Origin, Settings, SettingsSource, SiteId, StorageKind, parse_quantit
 use crate::error::{InvalidSettings, UsageError};
 use crate::material;
 use crate::profile::{ListenerType, MirrorKind, Profile};
+use crate::strimzi_rules;
 use std::fmt;
 
 /// A production-unsafe but valid choice.
@@ -248,11 +249,27 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
                 "set kafka.listener.gateway.name (and namespace, sectionName)",
             );
         }
-    } else if listener.gateway.is_some() || listener.broker_host_template.is_some() {
+    } else {
+        for (field, set) in [("gateway", listener.gateway.is_some()), ("brokerHostTemplate", listener.broker_host_template.is_some())] {
+            if set {
+                c.error(
+                    &format!("kafka.listener.{field}"),
+                    format!("{field} applies to tlsroute listeners only, the listener is {}", listener.kind),
+                    format!("remove kafka.listener.{field}, or set kafka.listener.type to tlsroute"),
+                );
+            }
+        }
+    }
+    if listener.bootstrap_host.is_some() && !strimzi_rules::bootstrap_host_allowed(listener.kind) {
         c.error(
-            "kafka.listener.gateway",
-            format!("gateway and brokerHostTemplate apply to tlsroute listeners only, the listener is {}", listener.kind),
-            "remove them or set kafka.listener.type to tlsroute",
+            "kafka.listener.bootstrapHost",
+            format!(
+                "a {} listener has no bootstrap host name; Strimzi {} would reject the Kafka: \"listener external {}\"",
+                listener.kind,
+                s.profile.strimzi_version(),
+                strimzi_rules::bootstrap_host_rejection(s.profile)
+            ),
+            "remove kafka.listener.bootstrapHost (the operator reports the load balancer or node address itself), or use --listener route",
         );
     }
 
@@ -275,6 +292,18 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
                 ),
                 "make them equal, or drop mirror.maxRequestSize to follow kafka.messageMaxBytes",
             );
+    }
+    for key in s.kafka.config.keys() {
+        if let Some(prefix) = strimzi_rules::forbidden_kafka_config_prefix(s.profile, key) {
+            c.error(
+                &format!("kafka.config.{key}"),
+                format!(
+                    "Strimzi {} ignores {key:?} in spec.kafka.config (keys starting with {prefix:?} belong to the operator: listeners, TLS, SASL, node identity and storage are its own)",
+                    s.profile.strimzi_version()
+                ),
+                "remove the key; amqdr and the operator configure this themselves",
+            );
+        }
     }
     for key in ["message.max.bytes", "log.retention.bytes"] {
         if s.kafka.config.contains_key(key) {
@@ -434,6 +463,44 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("kafka.listener.type") && err.contains("--listener") && err.contains("route"), "{err}");
+    }
+
+    #[test]
+    fn bootstrap_host_only_on_listeners_that_take_it() {
+        for (profile, listener) in
+            [("current", "loadbalancer"), ("current", "nodeport"), ("legacy", "loadbalancer"), ("legacy", "nodeport")]
+        {
+            let t = error_text(&[
+                ("profile", profile),
+                ("kafka.listener.type", listener),
+                ("kafka.listener.bootstrapHost", "kafka.example.com"),
+            ]);
+            assert!(t.contains("kafka.listener.bootstrapHost") && t.contains("cannot configure bootstrap.host"), "{t}");
+            assert!(t.contains("fix: remove kafka.listener.bootstrapHost"), "{t}");
+        }
+        let t =
+            error_text(&[("profile", "legacy"), ("kafka.listener.type", "nodeport"), ("kafka.listener.bootstrapHost", "k.example.com")]);
+        assert!(t.contains("not Route or Ingress based listener") && t.contains("0.45.2"), "{t}");
+        for profile in ["current", "legacy"] {
+            assert!(check(&[("profile", profile), ("kafka.listener.bootstrapHost", "kafka.apps.example.com")]).is_ok());
+        }
+        let t = error_text(&[("kafka.listener.type", "loadbalancer"), ("kafka.listener.brokerHostTemplate", "b-{nodeId}.example.com")]);
+        assert!(t.contains("kafka.listener.brokerHostTemplate") && !t.contains("kafka.listener.gateway"), "{t}");
+    }
+
+    #[test]
+    fn kafka_config_keys_the_operator_drops() {
+        let t = error_text(&[(
+            "kafka.config",
+            r#"{"ssl.keystore.type": "PEM", "num.io.threads": 8, "listener.name.external-9094.max.connections": 100}"#,
+        )]);
+        assert!(t.contains("kafka.config.ssl.keystore.type") && t.contains("\"ssl.\"") && t.contains("1.2.0"), "{t}");
+        assert!(!t.contains("num.io.threads") && !t.contains("max.connections"), "{t}");
+        let t = error_text(&[("profile", "legacy"), ("kafka.config", r#"{"broker.session.timeout.ms": 9000}"#)]);
+        assert!(t.contains("kafka.config.broker.session.timeout.ms") && t.contains("0.45.2"), "{t}");
+        assert!(
+            check(&[("kafka.config", r#"{"broker.session.timeout.ms": 9000, "ssl.cipher.suites": "TLS_AES_256_GCM_SHA384"}"#)]).is_ok()
+        );
     }
 
     #[test]
