@@ -6,6 +6,7 @@ pub mod cli;
 pub mod deploy;
 pub mod duration;
 pub mod error;
+pub mod images;
 pub mod kube;
 pub mod logging;
 pub mod material;

@@ -334,3 +334,28 @@ fn rendered_listeners_pass_the_operators_listener_rules() {
         }
     }
 }
+
+/// With a mirror registry no image of the operator Deployment is left on quay.io; the Deployment
+/// still names every image variable of upstream's install file.
+#[test]
+fn image_registry_reaches_every_image_variable() {
+    for profile in [Profile::Legacy, Profile::Current] {
+        let s = settings(&[("profile", profile.as_str()), ("images.registry", "mirror.example.com:5000")]);
+        let p = plan(&s);
+        let deployment = p.objects().find(|o| o.kind() == "Deployment").unwrap();
+        let container = &deployment.0["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(container["image"], format!("mirror.example.com:5000/strimzi/operator:{}", profile.strimzi_version()));
+        let env = container["env"].as_array().unwrap();
+        let image_vars: Vec<&Value> =
+            env.iter().filter(|e| e["name"].as_str().unwrap().contains("IMAGE") || e["name"] == "STRIMZI_DEFAULT_MAVEN_BUILDER").collect();
+        // Twelve image variables in either release (0.45.2 has MirrorMaker 1, 1.2.0 Buildah), plus STRIMZI_IMAGE_PULL_SECRETS.
+        let expected = 13;
+        assert_eq!(image_vars.len(), expected, "{image_vars:#?}");
+        for var in image_vars.iter().filter(|v| v["name"] != "STRIMZI_IMAGE_PULL_SECRETS") {
+            for line in var["value"].as_str().unwrap().lines() {
+                let image = line.split_once('=').map(|(_, i)| i).unwrap_or(line);
+                assert!(image.starts_with("mirror.example.com:5000/strimzi/"), "{}: {image}", var["name"]);
+            }
+        }
+    }
+}
