@@ -2,6 +2,10 @@
 //! process for benchmarks: `operator-standin KUBECONFIG API_VERSION NAMESPACE...`. Runs until
 //! killed.
 
+#[path = "../tests/common/listeners_validator.rs"]
+mod listeners_validator;
+#[path = "../tests/common/operator_fidelity.rs"]
+mod operator_fidelity;
 #[path = "../tests/common/standin.rs"]
 mod standin;
 

@@ -101,6 +101,9 @@ pub async fn apply_plan(command: &str, sources: &Sources, options: &ApplyOptions
     let rights: &[(&str, &str, &str)] = if options.plan.scope == Scope::Install { cluster_state::INSTALL_RIGHTS } else { &[] };
     for (_, cluster) in clusters.distinct() {
         cluster_state::preflight(cluster, rights).await?;
+        if options.plan.scope == Scope::Install {
+            cluster_state::listener_api_served(cluster, &settings).await?;
+        }
     }
     let existing = cluster_state::existing_material(&clusters, &settings).await?;
     let material = Material::resolve(&settings, existing)?;

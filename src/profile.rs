@@ -96,10 +96,6 @@ impl Profile {
         }
     }
 
-    pub fn operator_image(self) -> String {
-        format!("quay.io/strimzi/operator:{}", self.strimzi_version())
-    }
-
     pub fn uses_zookeeper(self) -> bool {
         self == Profile::Legacy
     }

@@ -233,17 +233,26 @@ pub struct ProfileCtx {
     pub strimzi_version: String,
     pub default_kafka_version: String,
     pub kafka_versions: Vec<String>,
-    pub kafka_image_env: Vec<String>,
-    pub bridge_version: String,
 }
 
 #[derive(Serialize)]
 pub struct OperatorCtx {
     pub service_account: String,
     pub image: String,
+    /// `STRIMZI_*_IMAGE*` variables of the Deployment, in upstream order.
+    pub image_env: Vec<EnvVarCtx>,
+    /// `STRIMZI_OPERATOR_NAMESPACE_LABELS`: the labels that select only this site's operator
+    /// namespace, so the NetworkPolicies the operator writes admit no other site's operator.
+    pub namespace_labels: String,
     pub pull_secret_name: String,
     pub pull_secret_b64: Option<String>,
     pub resources: Value,
+}
+
+#[derive(Serialize)]
+pub struct EnvVarCtx {
+    pub name: String,
+    pub value: String,
 }
 
 #[derive(Serialize)]
@@ -346,6 +355,12 @@ pub fn topic_resource_name(topic: &str) -> String {
     }
 }
 
+/// The label the API server itself sets on every namespace (immutable, cannot be copied onto
+/// another namespace), as `STRIMZI_OPERATOR_NAMESPACE_LABELS` selects it.
+pub fn operator_namespace_labels(operator_namespace: &str) -> String {
+    format!("kubernetes.io/metadata.name={operator_namespace}")
+}
+
 /// Bootstrap of the DR cluster's internal TLS listener, as the mirror in site b reaches it.
 pub fn internal_bootstrap(cluster: &str) -> String {
     format!("{cluster}-kafka-bootstrap:9093")
@@ -444,6 +459,7 @@ impl SiteContext {
         let password_b64 = b64(&material.password);
         let ca_cert_b64 = b64(&material.ca.cert_pem);
         let mm2 = mirror::Mm2Config::from_settings(settings);
+        let images = settings.images();
         SiteContext {
             site: SiteCtx {
                 id: site.to_string(),
@@ -458,27 +474,12 @@ impl SiteContext {
                 strimzi_version: profile.strimzi_version().into(),
                 default_kafka_version: profile.default_kafka_version().into(),
                 kafka_versions: profile.supported_kafka_versions().iter().map(|v| v.to_string()).collect(),
-                kafka_image_env: match profile {
-                    Profile::Legacy => vec![
-                        "STRIMZI_KAFKA_IMAGES".into(),
-                        "STRIMZI_KAFKA_CONNECT_IMAGES".into(),
-                        "STRIMZI_KAFKA_MIRROR_MAKER_IMAGES".into(),
-                        "STRIMZI_KAFKA_MIRROR_MAKER_2_IMAGES".into(),
-                    ],
-                    Profile::Current => vec![
-                        "STRIMZI_KAFKA_IMAGES".into(),
-                        "STRIMZI_KAFKA_CONNECT_IMAGES".into(),
-                        "STRIMZI_KAFKA_MIRROR_MAKER_2_IMAGES".into(),
-                    ],
-                },
-                bridge_version: match profile {
-                    Profile::Legacy => "0.31.2".into(),
-                    Profile::Current => "1.1.0".into(),
-                },
             },
             operator: OperatorCtx {
                 service_account: settings.operator.service_account.clone(),
-                image: settings.operator_image(),
+                image: images.operator.clone(),
+                image_env: images.env().into_iter().map(|(name, value)| EnvVarCtx { name: name.into(), value }).collect(),
+                namespace_labels: operator_namespace_labels(&st.operator_namespace),
                 pull_secret_name: "amqdr-pull-secret".into(),
                 pull_secret_b64: material.pull_secret.as_ref().map(b64),
                 resources: resources_json(&settings.operator.resources),

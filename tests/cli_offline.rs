@@ -182,3 +182,78 @@ fn a_closed_pipe_ends_the_output_quietly() {
     assert!(out.status.success(), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn listener_options_and_broker_config_the_operator_would_refuse() {
+    for profile in ["current", "legacy"] {
+        for listener in ["loadbalancer", "nodeport"] {
+            assert_usage_error(
+                &[
+                    "install",
+                    "--dry-run",
+                    "--profile",
+                    profile,
+                    "--listener",
+                    listener,
+                    "--set",
+                    "kafka.listener.bootstrapHost=kafka.example.com",
+                ],
+                &["kafka.listener.bootstrapHost", "cannot configure bootstrap.host", "--set kafka.listener.bootstrapHost", "fix: remove"],
+            );
+        }
+        assert_usage_error(
+            &["render", "--profile", profile, "--set", r#"kafka.config={"advertised.listeners": "x", "ssl.truststore.type": "PEM"}"#],
+            &["kafka.config.advertised.listeners", "kafka.config.ssl.truststore.type", "ignores", "fix:"],
+        );
+    }
+    // What the operator takes is rendered.
+    let out = amqdr(&[
+        "render",
+        "-o",
+        "yaml",
+        "--set",
+        "kafka.listener.bootstrapHost=kafka.apps.example.com",
+        "--set",
+        r#"kafka.config={"num.io.threads": 8}"#,
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("host: kafka.apps.example.com") && stdout.contains("num.io.threads: 8"), "{stdout}");
+}
+
+#[test]
+fn image_registry_moves_every_image_and_print_config_shows_them() {
+    for profile in ["current", "legacy"] {
+        let out = amqdr(&["render", "-o", "yaml", "--profile", profile, "--image-registry", "mirror.example.com:5000"]);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stderr}");
+        assert!(!stdout.contains("quay.io"), "an image still points at quay.io:\n{stdout}");
+        assert!(stdout.contains("image: mirror.example.com:5000/strimzi/operator:"), "{stdout}");
+        let out = amqdr(&["render", "--print-config", "--profile", profile, "--image-registry", "mirror.example.com:5000"]);
+        let (config, stderr) = text(&out);
+        assert!(out.status.success(), "{stderr}");
+        assert!(config.contains("registry: mirror.example.com:5000"), "{config}");
+        assert!(config.contains("kafkaExporter: mirror.example.com:5000/strimzi/kafka:"), "{config}");
+        assert!(!config.contains("quay.io"), "{config}");
+        let f = temp_file(&config);
+        let again = amqdr(&["render", "--print-config", "--config", f.path().to_str().unwrap()]);
+        assert_eq!(text(&again).0, config, "{}", text(&again).1);
+    }
+    // A product image per Kafka version, and operator.image moving the images built from it.
+    let out = amqdr(&[
+        "render",
+        "-o",
+        "yaml",
+        "--set",
+        "operator.image=registry.redhat.io/amq-streams/strimzi-rhel9-operator:3.0.0",
+        "--set",
+        r#"images.kafka={"4.3.1": "registry.redhat.io/amq-streams/kafka-43-rhel9:3.0.0"}"#,
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("4.3.1=registry.redhat.io/amq-streams/kafka-43-rhel9:3.0.0"), "{stdout}");
+    assert!(stdout.contains("value: registry.redhat.io/amq-streams/strimzi-rhel9-operator:3.0.0"), "{stdout}");
+    assert_usage_error(&["render", "--image-registry", "https://mirror.example.com"], &["images.registry", "--image-registry", "fix:"]);
+    assert_usage_error(&["render", "--set", "images.kafkaBridge=quay.io/Strimzi/bridge:1"], &["images.kafkaBridge", "fix:"]);
+    assert_usage_error(&["render", "--set", r#"images.kafka={"9.9.9": "mirror.example.com/kafka:1"}"#], &["images.kafka.9.9.9", "4.3.1"]);
+}

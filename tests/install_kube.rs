@@ -7,12 +7,15 @@
 mod common;
 
 use common::kube_testbed::{self, KubeTestbed, amqdr, run};
+use common::operator_fidelity::{self as fidelity, CONTROLPLANE_PORT, KAFKA_AGENT_PORT, REPLICATION_PORT};
 use common::standin::{Standin, StandinOptions};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
-use kube::api::Api;
-use serde_json::Value;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::process::{Command, Output, Stdio};
 
 struct Layout {
@@ -115,6 +118,19 @@ async fn lifecycle(bed: &KubeTestbed, profile: &str, api_version: &str, prefix: 
     let expected_source = format!("my-cluster-kafka-bootstrap-{}.apps.testbed.local:443", layout.ns("dc", "a"));
     assert!(stand.events().iter().any(|e| e.contains(&format!("source {expected_source}"))), "{:?}", stand.events());
 
+    // Each site's brokers admit only their own operator: the NetworkPolicy the operator writes
+    // from STRIMZI_OPERATOR_NAMESPACE_LABELS, evaluated against the cluster's real Namespaces.
+    let all_namespaces = Api::<Namespace>::all(client.clone()).list(&Default::default()).await.unwrap().items;
+    let operator_pod = BTreeMap::from([("strimzi.io/kind".to_string(), "cluster-operator".to_string())]);
+    for (site, cluster) in [("a", "my-cluster"), ("b", "my-second-cluster")] {
+        let policies: Api<NetworkPolicy> = Api::namespaced(client.clone(), &layout.ns("dc", site));
+        let policy = policies.get(&format!("{cluster}-network-policy-kafka")).await.unwrap();
+        for port in [CONTROLPLANE_PORT, REPLICATION_PORT, KAFKA_AGENT_PORT] {
+            let admitted = fidelity::namespaces_admitted(&policy, port, &operator_pod, &all_namespaces);
+            assert_eq!(admitted, vec![layout.ns("op", site)], "site {site}: operators admitted to port {port}");
+        }
+    }
+
     // Operator Deployments resumed; per-site ClusterRoleBindings with the right subjects.
     for site in ["a", "b"] {
         let deployments: Api<Deployment> = Api::namespaced(client.clone(), &layout.ns("op", site));
@@ -170,6 +186,16 @@ async fn lifecycle(bed: &KubeTestbed, profile: &str, api_version: &str, prefix: 
     let namespaces: Api<Namespace> = Api::all(client.clone());
     for ns in layout.namespaces() {
         assert!(namespaces.get_opt(&ns).await.unwrap().is_none(), "namespace {ns} still exists");
+    }
+    // Custom resources went first, in the background, while the operators ran: no Kafka was
+    // reconciled while marked for deletion, and each Topic Operator removed its finalizer.
+    assert!(stand.violations().is_empty(), "uninstall: {:?}", stand.violations());
+    let events = stand.events();
+    for site in ["a", "b"] {
+        let topic = format!("KafkaTopic {}/my-topic", layout.ns("dc", site));
+        for what in ["added", "removed"] {
+            assert!(events.iter().any(|e| e.starts_with(&topic) && e.contains(&format!("{what} finalizer"))), "{what}: {events:?}");
+        }
     }
     let crbs: Api<ClusterRoleBinding> = Api::all(client.clone());
     assert!(crbs.get_opt(&format!("strimzi-cluster-operator-{}", layout.ns("op", "a"))).await.unwrap().is_none());
@@ -369,5 +395,144 @@ async fn field_manager_conflict_is_reported_and_force_takes_ownership() {
     let cm = cms.get("strimzi-cluster-operator").await.unwrap();
     assert!(cm.data.unwrap()["log4j2.properties"].contains("COConfig"));
     let out = run(&bed.kubeconfig, args(&["uninstall", "--timeout=120s"], &layout)).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn kafka_resource(api_version: &str) -> ApiResource {
+    let (group, version) = api_version.split_once('/').unwrap();
+    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, "Kafka"), "kafkas")
+}
+
+/// Change the external listener of a site's Kafka as another tool would, then wait for the
+/// stand-in's verdict on the new generation: the NotReady condition's (reason, message).
+async fn relisten_and_wait_not_ready(client: &kube::Client, api_version: &str, ns: &str, name: &str, external: Value) -> (String, String) {
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &kafka_resource(api_version));
+    let tls = json!({"name": "tls", "port": 9093, "type": "internal", "tls": true, "authentication": {"type": "scram-sha-512"}});
+    let patch = json!({"apiVersion": api_version, "kind": "Kafka", "metadata": {"name": name, "namespace": ns},
+        "spec": {"kafka": {"listeners": [tls, external]}}});
+    let changed = api.patch(name, &PatchParams::apply("someone-else").force(), &Patch::Apply(&patch)).await.unwrap();
+    let generation = changed.metadata.generation.unwrap();
+    for _ in 0..200 {
+        let k = serde_json::to_value(api.get(name).await.unwrap()).unwrap();
+        if k.pointer("/status/observedGeneration").and_then(Value::as_i64) == Some(generation) {
+            let c = &k["status"]["conditions"][0];
+            assert_eq!(c["type"], "NotReady", "{k:#}");
+            return (c["reason"].as_str().unwrap().to_string(), c["message"].as_str().unwrap().to_string());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the stand-in did not reconcile generation {generation} of Kafka {ns}/{name}");
+}
+
+/// bootstrap.host on a loadbalancer listener: amqdr refuses it before applying anything; a
+/// Kafka that has it anyway (changed by hand) is rejected by the stand-in as by the operator.
+async fn bootstrap_host_on_loadbalancer(bed: &KubeTestbed, profile: &str, api_version: &str, prefix: &str, operator_message: &str) {
+    let layout = Layout::new(prefix);
+    let stand = standin(bed, api_version, &layout, true).await;
+    let client = kube_testbed::client(&bed.kubeconfig, None).await;
+    let lb = ["--profile", profile, "--listener", "loadbalancer", "--no-mirror", "--timeout", "60s"];
+    let mut refused: Vec<&str> = vec!["install"];
+    refused.extend(lb);
+    refused.extend(["--set", "kafka.listener.bootstrapHost=kafka.example.com"]);
+    let out = run(&bed.kubeconfig, args(&refused, &layout)).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("kafka.listener.bootstrapHost") && stderr.contains(operator_message), "{stderr}");
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    assert!(namespaces.get_opt(&layout.ns("op", "a")).await.unwrap().is_none(), "something was applied");
+
+    let mut install: Vec<&str> = vec!["install"];
+    install.extend(lb);
+    let out = run(&bed.kubeconfig, args(&install, &layout)).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stand.violations().is_empty(), "{:?}", stand.violations());
+
+    let external = json!({"name": "external", "port": 9094, "type": "loadbalancer", "tls": true,
+        "authentication": {"type": "scram-sha-512"}, "configuration": {"bootstrap": {"host": "kafka.example.com"}}});
+    let (reason, message) = relisten_and_wait_not_ready(&client, api_version, &layout.ns("dc", "a"), "my-cluster", external).await;
+    assert_eq!(reason, "InvalidResourceException");
+    assert_eq!(message, format!("Listener configuration is not valid: [listener external {operator_message}]"));
+    assert!(stand.violations().iter().any(|v| v.contains(operator_message)), "{:?}", stand.violations());
+    let out = run(&bed.kubeconfig, args(&["uninstall", "--profile", profile, "--timeout=120s"], &layout)).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn current_bootstrap_host_on_loadbalancer_refused_like_the_operator() {
+    let bed = kube_testbed::kube("cur");
+    let message = "cannot configure bootstrap.host because it is not TLSRoute, Route, or Ingress based listener";
+    bootstrap_host_on_loadbalancer(&bed, "current", "kafka.strimzi.io/v1", "c7", message).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_bootstrap_host_on_loadbalancer_refused_like_the_operator() {
+    let bed = kube_testbed::kube("leg");
+    let message = "cannot configure bootstrap.host because it is not Route or Ingress based listener";
+    bootstrap_host_on_loadbalancer(&bed, "legacy", "kafka.strimzi.io/v1beta2", "l7", message).await;
+}
+
+/// Plain Kubernetes (no OpenShift Route API, no Gateway API): a route or tlsroute listener is
+/// refused before anything is applied, on both profiles.
+#[test]
+fn plain_kubernetes_refuses_route_and_tlsroute_before_applying() {
+    let bed = kube_testbed::kube("plain");
+    let layout = Layout::new("p1");
+    let tlsroute = [
+        "--listener",
+        "tlsroute",
+        "--set",
+        "kafka.listener.bootstrapHost=kafka.example.com",
+        "--set",
+        "kafka.listener.brokerHostTemplate=broker-{nodeId}.example.com",
+        "--set",
+        "kafka.listener.gateway.name=gw",
+    ];
+    let mut cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--profile", "current"], "route.openshift.io/v1"),
+        (vec!["--profile", "legacy"], "route.openshift.io/v1"),
+        (vec!["--profile", "current", "--listener", "route"], "route.openshift.io/v1"),
+    ];
+    let mut with_tlsroute = vec!["--profile", "current"];
+    with_tlsroute.extend(tlsroute);
+    cases.push((with_tlsroute, "gateway.networking.k8s.io/v1"));
+    for (extra, api) in cases {
+        let mut a = vec!["install", "--timeout", "30s"];
+        a.extend(extra.iter().copied());
+        let out = amqdr(&bed.kubeconfig, &args(&a, &layout));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains("kafka.listener.type") && stderr.contains(api) && stderr.contains("Nothing was applied"), "{stderr}");
+        assert!(stderr.contains("--listener loadbalancer"), "{stderr}");
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let client = kube_testbed::client(&bed.kubeconfig, None).await;
+        // (The cluster's CRDs are shared with the other plain test, so only this layout's objects tell.)
+        for ns in layout.namespaces() {
+            assert!(Api::<Namespace>::all(client.clone()).get_opt(&ns).await.unwrap().is_none(), "{ns} was created");
+        }
+        let crbs: Api<ClusterRoleBinding> = Api::all(client);
+        assert!(crbs.get_opt(&format!("strimzi-cluster-operator-{}", layout.ns("op", "a"))).await.unwrap().is_none());
+    });
+}
+
+/// Plain Kubernetes with a loadbalancer listener installs; a Kafka switched to a route listener
+/// there gets the operator's error from the stand-in instead of an endless wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_kubernetes_installs_loadbalancer_and_standin_reports_missing_route_api() {
+    let bed = kube_testbed::kube("plain");
+    let layout = Layout::new("p2");
+    let stand = standin(&bed, "kafka.strimzi.io/v1", &layout, true).await;
+    let client = kube_testbed::client(&bed.kubeconfig, None).await;
+    let out = run(&bed.kubeconfig, args(&["install", "--listener", "loadbalancer", "--no-mirror", "--timeout", "60s"], &layout)).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stand.violations().is_empty(), "{:?}", stand.violations());
+    let external = json!({"name": "external", "port": 9094, "type": "route", "tls": true, "authentication": {"type": "scram-sha-512"}});
+    let (reason, message) =
+        relisten_and_wait_not_ready(&client, "kafka.strimzi.io/v1", &layout.ns("dc", "a"), "my-cluster", external).await;
+    assert_eq!(reason, "NoStackTraceThrowable");
+    assert!(message.starts_with("The OpenShift route API is not available in this Kubernetes cluster"), "{message}");
+    assert!(stand.violations().iter().any(|v| v.contains("route API is not available")), "{:?}", stand.violations());
+    let out = run(&bed.kubeconfig, args(&["uninstall", "--listener", "loadbalancer", "--timeout=120s"], &layout)).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }

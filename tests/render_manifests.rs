@@ -12,6 +12,10 @@ use amqdr::render::{self, Manifest};
 use amqdr::settings::{Origin, Override, Settings, SettingsSource, Sources};
 use serde_json::Value;
 
+// The stand-in's copy of the operator's listener rules, independent of amqdr's validation.
+#[path = "common/listeners_validator.rs"]
+mod listeners_validator;
+
 fn fixed_material() -> Material {
     Material {
         ca: CertificateAuthority {
@@ -282,5 +286,76 @@ fn core_objects_are_well_formed_k8s_openapi_types() {
             kinds.insert(o.kind().to_string());
         }
         assert!(kinds.len() >= 9, "{kinds:?}");
+    }
+}
+
+/// Every listener amqdr renders, for every type and option it accepts, passes the operator's
+/// ListenersValidator of the profile's release (and what it refuses would not have).
+#[test]
+fn rendered_listeners_pass_the_operators_listener_rules() {
+    use amqdr::settings::validate::validate;
+    let tlsroute_options: &[(&str, &str)] = &[
+        ("kafka.listener.bootstrapHost", "kafka.example.com"),
+        ("kafka.listener.brokerHostTemplate", "broker-{nodeId}.example.com"),
+        ("kafka.listener.gateway", r#"{"name": "gw", "namespace": "gateways", "sectionName": "tls"}"#),
+    ];
+    for profile in [Profile::Legacy, Profile::Current] {
+        let strimzi = if profile == Profile::Current { listeners_validator::Strimzi::V1_2 } else { listeners_validator::Strimzi::V0_45 };
+        for listener in profile.listener_types() {
+            for bootstrap_host in [None, Some("kafka.example.com")] {
+                let mut overrides: Vec<(&str, &str)> = vec![("profile", profile.as_str()), ("kafka.listener.type", listener.as_str())];
+                if *listener == amqdr::profile::ListenerType::Tlsroute {
+                    overrides.extend_from_slice(tlsroute_options);
+                } else if let Some(h) = bootstrap_host {
+                    overrides.push(("kafka.listener.bootstrapHost", h));
+                }
+                let sources = Sources {
+                    config_file: None,
+                    overrides: overrides
+                        .iter()
+                        .map(|(p, v)| Override { path: p.to_string(), raw: v.to_string(), origin: Origin::Flag(p.to_string()) })
+                        .collect(),
+                };
+                let source = SettingsSource::load(&sources).unwrap();
+                let accepted = validate(&source).is_ok();
+                let s = source.settings;
+                let p = plan(&s);
+                for kafka in p.objects().filter(|o| o.kind() == "Kafka") {
+                    let listeners = kafka.0.pointer("/spec/kafka/listeners").and_then(Value::as_array).cloned().unwrap();
+                    let broker_ids: Vec<i64> = (0..i64::from(s.kafka.brokers)).collect();
+                    let errors = listeners_validator::errors(strimzi, &listeners, &broker_ids);
+                    assert_eq!(
+                        errors.is_empty(),
+                        accepted,
+                        "{profile} {listener} bootstrapHost={bootstrap_host:?}: amqdr accepts={accepted}, operator errors {errors:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// With a mirror registry no image of the operator Deployment is left on quay.io; the Deployment
+/// still names every image variable of upstream's install file.
+#[test]
+fn image_registry_reaches_every_image_variable() {
+    for profile in [Profile::Legacy, Profile::Current] {
+        let s = settings(&[("profile", profile.as_str()), ("images.registry", "mirror.example.com:5000")]);
+        let p = plan(&s);
+        let deployment = p.objects().find(|o| o.kind() == "Deployment").unwrap();
+        let container = &deployment.0["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(container["image"], format!("mirror.example.com:5000/strimzi/operator:{}", profile.strimzi_version()));
+        let env = container["env"].as_array().unwrap();
+        let image_vars: Vec<&Value> =
+            env.iter().filter(|e| e["name"].as_str().unwrap().contains("IMAGE") || e["name"] == "STRIMZI_DEFAULT_MAVEN_BUILDER").collect();
+        // Twelve image variables in either release (0.45.2 has MirrorMaker 1, 1.2.0 Buildah), plus STRIMZI_IMAGE_PULL_SECRETS.
+        let expected = 13;
+        assert_eq!(image_vars.len(), expected, "{image_vars:#?}");
+        for var in image_vars.iter().filter(|v| v["name"] != "STRIMZI_IMAGE_PULL_SECRETS") {
+            for line in var["value"].as_str().unwrap().lines() {
+                let image = line.split_once('=').map(|(_, i)| i).unwrap_or(line);
+                assert!(image.starts_with("mirror.example.com:5000/strimzi/"), "{}: {image}", var["name"]);
+            }
+        }
     }
 }

@@ -36,6 +36,10 @@ pub struct SettingsArgs {
     #[arg(long, value_name = "FILE", global = true)]
     pub pull_secret: Option<PathBuf>,
 
+    /// Registry replacing quay.io in every operator and operand image (a disconnected mirror), e.g. mirror.example.com:5000. [env: AMQDR_IMAGE_REGISTRY]
+    #[arg(long, value_name = "HOST[:PORT][/PATH]", global = true)]
+    pub image_registry: Option<String>,
+
     /// Cluster CA certificate (PEM) to use instead of generating one; needs --ca-key. [env: AMQDR_CA_CERT]
     #[arg(long, value_name = "FILE", global = true)]
     pub ca_cert: Option<PathBuf>,
@@ -75,6 +79,9 @@ impl SettingsArgs {
         }
         if let Some(p) = &self.pull_secret {
             sources.flag("--pull-secret", "operator.pullSecretFile", path_of(p));
+        }
+        if let Some(r) = &self.image_registry {
+            sources.flag("--image-registry", "images.registry", r.clone());
         }
         if let Some(p) = &self.ca_cert {
             sources.flag("--ca-cert", "ca.certFile", path_of(p));

@@ -199,7 +199,7 @@ pub async fn wait_state(cluster: &Cluster, settings: &Settings, target: SiteId, 
 pub async fn delete(cluster: &Cluster, settings: &Settings, target: SiteId, timeout: Duration) -> Result<bool> {
     let r = mirror_ref(settings, target);
     let object = Manifest(json!({"apiVersion": r.api_version, "kind": r.kind, "metadata": {"name": r.name, "namespace": r.namespace}}));
-    let (outcome, uid) = apply::delete_owned(cluster, &object).await?;
+    let (outcome, uid) = apply::delete_owned(cluster, &object, kube::api::PropagationPolicy::Background).await?;
     if let Some(uid) = uid {
         crate::kube::teardown::wait_gone(cluster, &object, &uid, timeout).await?;
     }

@@ -165,9 +165,9 @@ pub async fn merge_patch(
     Ok(serde_json::to_value(after)?)
 }
 
-/// Delete an object amqdr manages (label `app.kubernetes.io/managed-by=amqdr`), in the
-/// foreground so dependents go first. Objects without the label are kept.
-pub async fn delete_owned(cluster: &Cluster, object: &Manifest) -> Result<(Outcome, Option<String>)> {
+/// Delete an object amqdr manages (label `app.kubernetes.io/managed-by=amqdr`) with the given
+/// propagation to its dependents. Objects without the label are kept.
+pub async fn delete_owned(cluster: &Cluster, object: &Manifest, propagation: PropagationPolicy) -> Result<(Outcome, Option<String>)> {
     let api = match dynamic_api(cluster, object.api_version(), object.kind(), object.namespace()).await {
         Ok(api) => api,
         // The kind is gone (CRDs deleted earlier): nothing of it can remain.
@@ -183,7 +183,7 @@ pub async fn delete_owned(cluster: &Cluster, object: &Manifest) -> Result<(Outco
     }
     let uid = live.metadata.uid.clone();
     let dp = DeleteParams {
-        propagation_policy: Some(PropagationPolicy::Foreground),
+        propagation_policy: Some(propagation),
         preconditions: uid.clone().map(|uid| kube::api::Preconditions { uid: Some(uid), resource_version: None }),
         ..Default::default()
     };

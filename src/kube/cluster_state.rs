@@ -4,9 +4,12 @@
 
 use super::client::{Cluster, Clusters};
 use crate::certs::CertificateAuthority;
+use crate::error::UsageError;
 use crate::material::Existing;
+use crate::profile::ListenerType;
 use crate::render::user_password_secret;
 use crate::settings::{Settings, SiteId};
+use crate::strimzi_rules;
 use anyhow::{Context, Result, anyhow, bail};
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
 use k8s_openapi::api::core::v1::Secret;
@@ -51,6 +54,43 @@ pub async fn preflight(cluster: &Cluster, checks: &[(&str, &str, &str)]) -> Resu
         );
     }
     Ok(())
+}
+
+/// The API the external listener needs (OpenShift Route, Gateway API TLSRoute) is served by the
+/// cluster: without it the operator leaves the Kafka NotReady and `install` would wait out its
+/// whole timeout, so this is checked before anything is applied.
+pub async fn listener_api_served(cluster: &Cluster, settings: &Settings) -> Result<()> {
+    let listener = settings.kafka.listener.kind;
+    let Some(api) = strimzi_rules::required_api(listener) else { return Ok(()) };
+    let gvk = kube::api::GroupVersionKind::gvk(api.group, api.version, api.kind);
+    let served = match kube::discovery::pinned_kind(&cluster.client, &gvk).await {
+        Ok(_) => true,
+        Err(kube::Error::Api(s)) if s.code == 404 => false,
+        Err(kube::Error::Discovery(_)) => false,
+        Err(e) => {
+            return Err(
+                anyhow::Error::new(e).context(format!("looking up {} ({}/{}) on {}", api.kind, api.group, api.version, cluster.context))
+            );
+        }
+    };
+    if served {
+        return Ok(());
+    }
+    let fix = match listener {
+        ListenerType::Route => {
+            "this is not OpenShift: use --listener loadbalancer (or nodeport), or --listener tlsroute where the Gateway API is installed"
+        }
+        _ => {
+            "install the Gateway API's TLSRoute (experimental channel, v1) and a Gateway that passes TLS through, or use --listener loadbalancer (or nodeport)"
+        }
+    };
+    let mut e = UsageError::new(format!(
+        "kafka.listener.type: a {listener} listener needs {} ({}/{}), which {} does not serve; the operator would leave the Kafka NotReady (\"{}\"). Nothing was applied",
+        api.kind, api.group, api.version, cluster.context, api.operator_error
+    ))
+    .with_hint(fix);
+    e.field = Some("kafka.listener.type".into());
+    Err(e.into())
 }
 
 /// Rights `install` needs cluster-wide.

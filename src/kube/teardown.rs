@@ -11,7 +11,7 @@ use crate::render::Manifest;
 use crate::settings::SiteId;
 use anyhow::{Context, Result};
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, PropagationPolicy};
 use serde::Serialize;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -49,14 +49,30 @@ pub fn deletion_order(plan: &Plan, purge: bool) -> Vec<(crate::settings::SiteId,
         }
     }
     out.reverse();
-    // Namespaces last of their site: their contents are deleted one by one first, so nothing
-    // of someone else's in them is touched by namespace deletion unless they are ours entirely.
+    // Strimzi's custom resources first, while their operators still run: the operator stops
+    // reconciling a Kafka once it is gone, and the Topic Operator removes its finalizer from
+    // KafkaTopics only while it runs (inside the Kafka's entity operator). Namespaces last of
+    // their site: their contents are deleted one by one first, so nothing of someone else's in
+    // them is touched by namespace deletion unless they are ours entirely.
     out.sort_by_key(|(_, o)| match o.kind() {
-        "CustomResourceDefinition" | "ClusterRole" => 2,
-        "Namespace" => 1,
-        _ => 0,
+        _ if is_strimzi_resource(o) => 0,
+        "CustomResourceDefinition" | "ClusterRole" => 3,
+        "Namespace" => 2,
+        _ => 1,
     });
     out
+}
+
+/// A custom resource the Strimzi operators act on (Kafka, KafkaNodePool, KafkaTopic, ...).
+fn is_strimzi_resource(o: &Manifest) -> bool {
+    o.api_version().starts_with("kafka.strimzi.io/")
+}
+
+/// How the deletion of `o` reaches its dependents. Strimzi resources go at once (background):
+/// in the foreground a Kafka would stay, marked for deletion, while its still running operator
+/// reconciles it and recreates the children the garbage collector is removing.
+fn propagation(o: &Manifest) -> PropagationPolicy {
+    if is_strimzi_resource(o) { PropagationPolicy::Background } else { PropagationPolicy::Foreground }
 }
 
 async fn pvcs(cluster: &Cluster, namespace: &str, kafka_cluster: &str) -> Result<Vec<String>> {
@@ -157,7 +173,7 @@ async fn delete_one(
         if options.dry_run {
             return Ok("would delete".to_string());
         }
-        let (outcome, uid) = apply::delete_owned(cluster, object).await?;
+        let (outcome, uid) = apply::delete_owned(cluster, object, propagation(object)).await?;
         if let (Outcome::Deleted, Some(uid)) = (outcome, uid) {
             wait_gone(cluster, object, &uid, options.timeout).await?;
         }
@@ -235,4 +251,37 @@ pub async fn status(plan: &Plan, clusters: &Clusters) -> Vec<StatusRow> {
 
 fn summarize(v: &Value) -> String {
     summarize_conditions(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::material::Material;
+    use crate::plan::Scope;
+    use crate::settings::Settings;
+
+    #[test]
+    fn strimzi_resources_go_first_while_the_operators_run() {
+        for profile in [crate::profile::Profile::Current, crate::profile::Profile::Legacy] {
+            let settings = Settings { profile, ..Settings::default() };
+            let plan = Plan::build(&settings, &Material::offline(&settings).unwrap(), Scope::Install).unwrap();
+            for site in SiteId::ALL {
+                let kinds: Vec<(String, PropagationPolicy)> = deletion_order(&plan, false)
+                    .into_iter()
+                    .filter(|(s, _)| *s == site)
+                    .map(|(_, o)| (o.kind().to_string(), propagation(&o)))
+                    .collect();
+                let last_custom = kinds.iter().rposition(|(k, _)| k.starts_with("Kafka")).unwrap();
+                let operator = kinds.iter().position(|(k, _)| k == "Deployment").unwrap();
+                assert!(last_custom < operator, "{kinds:?}");
+                let topic = kinds.iter().position(|(k, _)| k == "KafkaTopic").unwrap();
+                let kafka = kinds.iter().position(|(k, _)| k == "Kafka").unwrap();
+                assert!(topic < kafka, "the Topic Operator must outlive its KafkaTopics: {kinds:?}");
+                for (kind, policy) in &kinds {
+                    let background = matches!(policy, PropagationPolicy::Background);
+                    assert_eq!(background, kind.starts_with("Kafka"), "{kind}");
+                }
+            }
+        }
+    }
 }

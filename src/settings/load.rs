@@ -43,6 +43,7 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("AMQDR_CONTEXT_B", "sites.b.context"),
     ("AMQDR_LISTENER", "kafka.listener.type"),
     ("AMQDR_PULL_SECRET", "operator.pullSecretFile"),
+    ("AMQDR_IMAGE_REGISTRY", "images.registry"),
     ("AMQDR_CA_CERT", "ca.certFile"),
     ("AMQDR_CA_KEY", "ca.keyFile"),
     ("AMQDR_PASSWORD_FILE", "user.passwordFile"),

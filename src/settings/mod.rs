@@ -62,6 +62,7 @@ pub struct Settings {
     pub profile: Profile,
     pub sites: Sites,
     pub operator: OperatorSettings,
+    pub images: ImageSettings,
     pub kafka: KafkaSettings,
     pub topic: TopicSettings,
     pub user: UserSettings,
@@ -104,6 +105,45 @@ pub struct OperatorSettings {
     /// Image pull secret file (dockerconfigjson, raw JSON or base64), e.g. for registry.redhat.io.
     pub pull_secret_file: Option<PathBuf>,
     pub resources: Resources,
+}
+
+/// Where the operator and operand images come from (see [`crate::images`] for precedence).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ImageSettings {
+    /// Registry replacing `quay.io` in every upstream image, e.g. a disconnected mirror
+    /// (`mirror.example.com:5000`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic_operator: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_operator: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kafka_init: Option<String>,
+    /// Kafka image per Kafka version (`STRIMZI_KAFKA_IMAGES`); Connect and the mirrors follow it.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub kafka: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub kafka_connect: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub kafka_mirror_maker2: BTreeMap<String, String>,
+    /// MirrorMaker 1 per Kafka version (profile legacy).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub kafka_mirror_maker: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kafka_exporter: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cruise_control: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kafka_bridge: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kaniko_executor: Option<String>,
+    /// Buildah (profile current).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buildah: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maven_builder: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -254,6 +294,7 @@ impl Default for Settings {
             profile: Profile::Current,
             sites: Sites::default(),
             operator: OperatorSettings::default(),
+            images: ImageSettings::default(),
             kafka: KafkaSettings::default(),
             topic: TopicSettings::default(),
             user: UserSettings::default(),
@@ -386,8 +427,9 @@ impl Settings {
         self.kafka.version.as_deref().unwrap_or(self.profile.default_kafka_version())
     }
 
-    pub fn operator_image(&self) -> String {
-        self.operator.image.clone().unwrap_or_else(|| self.profile.operator_image())
+    /// Every image of the operator Deployment, resolved from `operator.image` and `images`.
+    pub fn images(&self) -> crate::images::EffectiveImages {
+        crate::images::EffectiveImages::of(self)
     }
 
     pub fn mirror_kind(&self) -> MirrorKind {
@@ -419,7 +461,25 @@ impl Settings {
     pub fn with_effective_defaults(&self) -> Settings {
         let mut s = self.clone();
         s.kafka.version = Some(self.kafka_version().to_string());
-        s.operator.image = Some(self.operator_image());
+        let images = self.images();
+        s.operator.image = Some(images.operator.clone());
+        let by_version = |list: &[crate::images::VersionedImage]| list.iter().map(|v| (v.version.clone(), v.image.clone())).collect();
+        s.images = ImageSettings {
+            registry: self.images.registry.clone(),
+            topic_operator: Some(images.topic_operator),
+            user_operator: Some(images.user_operator),
+            kafka_init: Some(images.kafka_init),
+            kafka: by_version(&images.kafka),
+            kafka_connect: by_version(&images.kafka_connect),
+            kafka_mirror_maker2: by_version(&images.kafka_mirror_maker2),
+            kafka_mirror_maker: by_version(&images.kafka_mirror_maker),
+            kafka_exporter: Some(images.kafka_exporter),
+            cruise_control: Some(images.cruise_control),
+            kafka_bridge: Some(images.kafka_bridge),
+            kaniko_executor: Some(images.kaniko_executor),
+            buildah: images.buildah,
+            maven_builder: Some(images.maven_builder),
+        };
         s.mirror.kind = Some(self.mirror_kind());
         s.mirror.group_id = Some(self.mirror_group_id());
         s.mirror.max_request_size = Some(self.mirror_max_request_size());

@@ -3,8 +3,10 @@
 
 use super::{Origin, Settings, SettingsSource, SiteId, StorageKind, parse_quantity_bytes};
 use crate::error::{InvalidSettings, UsageError};
+use crate::images;
 use crate::material;
 use crate::profile::{ListenerType, MirrorKind, Profile};
+use crate::strimzi_rules;
 use std::fmt;
 
 /// A production-unsafe but valid choice.
@@ -92,6 +94,85 @@ fn check_topic_name(name: &str) -> Result<(), String> {
         return Err(format!("it contains {c:?}; topic names use letters, digits, '.', '_' and '-'"));
     }
     Ok(())
+}
+
+fn check_images(c: &mut Checker<'_>, s: &Settings) {
+    let fix = "give a full image reference, e.g. mirror.example.com:5000/strimzi/kafka:1.2.0-kafka-4.3.1";
+    if let Some(r) = &s.images.registry
+        && let Err(why) = images::check_registry(r)
+    {
+        c.error(
+            "images.registry",
+            format!("{r:?}: {why}"),
+            "give a registry host with an optional port and path, e.g. mirror.example.com:5000",
+        );
+    }
+    let i = &s.images;
+    let single = [
+        ("operator.image", &s.operator.image),
+        ("images.topicOperator", &i.topic_operator),
+        ("images.userOperator", &i.user_operator),
+        ("images.kafkaInit", &i.kafka_init),
+        ("images.kafkaExporter", &i.kafka_exporter),
+        ("images.cruiseControl", &i.cruise_control),
+        ("images.kafkaBridge", &i.kafka_bridge),
+        ("images.kanikoExecutor", &i.kaniko_executor),
+        ("images.buildah", &i.buildah),
+        ("images.mavenBuilder", &i.maven_builder),
+    ];
+    for (field, value) in single {
+        if let Some(v) = value
+            && let Err(why) = images::check_reference(v)
+        {
+            c.error(field, format!("{v:?}: {why}"), fix);
+        }
+    }
+    if s.profile == Profile::Legacy && i.buildah.is_some() {
+        c.error(
+            "images.buildah",
+            "Strimzi 0.45.2 (profile legacy) has no Buildah image",
+            "remove images.buildah (Kaniko builds images with profile legacy)",
+        );
+    }
+    let versioned = [
+        ("images.kafka", &i.kafka),
+        ("images.kafkaConnect", &i.kafka_connect),
+        ("images.kafkaMirrorMaker2", &i.kafka_mirror_maker2),
+        ("images.kafkaMirrorMaker", &i.kafka_mirror_maker),
+    ];
+    let supported = s.profile.supported_kafka_versions();
+    for (field, map) in versioned {
+        if field == "images.kafkaMirrorMaker" && s.profile == Profile::Current && !map.is_empty() {
+            c.error(
+                field,
+                "MirrorMaker 1 does not exist in Strimzi 1.x (profile current)",
+                "remove images.kafkaMirrorMaker, or use --profile legacy",
+            );
+            continue;
+        }
+        for (version, image) in map {
+            let entry = format!("{field}.{version}");
+            if !supported.contains(&version.as_str()) {
+                c.error(
+                    &entry,
+                    format!("Strimzi {} has no Kafka {version}", s.profile.strimzi_version()),
+                    format!("key the image by one of {}", supported.join(", ")),
+                );
+            } else if let Err(why) = images::check_reference(image) {
+                c.error(&entry, format!("{image:?}: {why}"), fix);
+            }
+        }
+    }
+    if !i.kafka.is_empty() && !i.kafka.contains_key(s.kafka_version()) {
+        c.warn(
+            "images.kafka",
+            format!(
+                "no image for kafka.version {}: its brokers use {}",
+                s.kafka_version(),
+                s.images().kafka.iter().find(|k| k.version == s.kafka_version()).map(|k| k.image.as_str()).unwrap_or("-")
+            ),
+        );
+    }
 }
 
 /// Longest suffix Strimzi appends to a cluster name for a Kubernetes object name.
@@ -248,11 +329,27 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
                 "set kafka.listener.gateway.name (and namespace, sectionName)",
             );
         }
-    } else if listener.gateway.is_some() || listener.broker_host_template.is_some() {
+    } else {
+        for (field, set) in [("gateway", listener.gateway.is_some()), ("brokerHostTemplate", listener.broker_host_template.is_some())] {
+            if set {
+                c.error(
+                    &format!("kafka.listener.{field}"),
+                    format!("{field} applies to tlsroute listeners only, the listener is {}", listener.kind),
+                    format!("remove kafka.listener.{field}, or set kafka.listener.type to tlsroute"),
+                );
+            }
+        }
+    }
+    if listener.bootstrap_host.is_some() && !strimzi_rules::bootstrap_host_allowed(listener.kind) {
         c.error(
-            "kafka.listener.gateway",
-            format!("gateway and brokerHostTemplate apply to tlsroute listeners only, the listener is {}", listener.kind),
-            "remove them or set kafka.listener.type to tlsroute",
+            "kafka.listener.bootstrapHost",
+            format!(
+                "a {} listener has no bootstrap host name; Strimzi {} would reject the Kafka: \"listener external {}\"",
+                listener.kind,
+                s.profile.strimzi_version(),
+                strimzi_rules::bootstrap_host_rejection(s.profile)
+            ),
+            "remove kafka.listener.bootstrapHost (the operator reports the load balancer or node address itself), or use --listener route",
         );
     }
 
@@ -275,6 +372,18 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
                 ),
                 "make them equal, or drop mirror.maxRequestSize to follow kafka.messageMaxBytes",
             );
+    }
+    for key in s.kafka.config.keys() {
+        if let Some(prefix) = strimzi_rules::forbidden_kafka_config_prefix(s.profile, key) {
+            c.error(
+                &format!("kafka.config.{key}"),
+                format!(
+                    "Strimzi {} ignores {key:?} in spec.kafka.config (keys starting with {prefix:?} belong to the operator: listeners, TLS, SASL, node identity and storage are its own)",
+                    s.profile.strimzi_version()
+                ),
+                "remove the key; amqdr and the operator configure this themselves",
+            );
+        }
     }
     for key in ["message.max.bytes", "log.retention.bytes"] {
         if s.kafka.config.contains_key(key) {
@@ -308,6 +417,8 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
         }
         (StorageKind::Ephemeral, _) => c.warn("kafka.storage.type", "ephemeral storage loses all data when a broker pod restarts"),
     }
+
+    check_images(&mut c, s);
 
     // Files the settings point at.
     if let Some(path) = &s.operator.pull_secret_file
@@ -434,6 +545,63 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("kafka.listener.type") && err.contains("--listener") && err.contains("route"), "{err}");
+    }
+
+    #[test]
+    fn bootstrap_host_only_on_listeners_that_take_it() {
+        for (profile, listener) in
+            [("current", "loadbalancer"), ("current", "nodeport"), ("legacy", "loadbalancer"), ("legacy", "nodeport")]
+        {
+            let t = error_text(&[
+                ("profile", profile),
+                ("kafka.listener.type", listener),
+                ("kafka.listener.bootstrapHost", "kafka.example.com"),
+            ]);
+            assert!(t.contains("kafka.listener.bootstrapHost") && t.contains("cannot configure bootstrap.host"), "{t}");
+            assert!(t.contains("fix: remove kafka.listener.bootstrapHost"), "{t}");
+        }
+        let t =
+            error_text(&[("profile", "legacy"), ("kafka.listener.type", "nodeport"), ("kafka.listener.bootstrapHost", "k.example.com")]);
+        assert!(t.contains("not Route or Ingress based listener") && t.contains("0.45.2"), "{t}");
+        for profile in ["current", "legacy"] {
+            assert!(check(&[("profile", profile), ("kafka.listener.bootstrapHost", "kafka.apps.example.com")]).is_ok());
+        }
+        let t = error_text(&[("kafka.listener.type", "loadbalancer"), ("kafka.listener.brokerHostTemplate", "b-{nodeId}.example.com")]);
+        assert!(t.contains("kafka.listener.brokerHostTemplate") && !t.contains("kafka.listener.gateway"), "{t}");
+    }
+
+    #[test]
+    fn kafka_config_keys_the_operator_drops() {
+        let t = error_text(&[(
+            "kafka.config",
+            r#"{"ssl.keystore.type": "PEM", "num.io.threads": 8, "listener.name.external-9094.max.connections": 100}"#,
+        )]);
+        assert!(t.contains("kafka.config.ssl.keystore.type") && t.contains("\"ssl.\"") && t.contains("1.2.0"), "{t}");
+        assert!(!t.contains("num.io.threads") && !t.contains("max.connections"), "{t}");
+        let t = error_text(&[("profile", "legacy"), ("kafka.config", r#"{"broker.session.timeout.ms": 9000}"#)]);
+        assert!(t.contains("kafka.config.broker.session.timeout.ms") && t.contains("0.45.2"), "{t}");
+        assert!(
+            check(&[("kafka.config", r#"{"broker.session.timeout.ms": 9000, "ssl.cipher.suites": "TLS_AES_256_GCM_SHA384"}"#)]).is_ok()
+        );
+    }
+
+    #[test]
+    fn image_references_and_registry() {
+        let t = error_text(&[("images.registry", "https://mirror.example.com")]);
+        assert!(t.contains("images.registry") && t.contains("scheme"), "{t}");
+        let t = error_text(&[("operator.image", "quay.io/strimzi/Operator:1")]);
+        assert!(t.contains("operator.image") && t.contains("fix:"), "{t}");
+        let t = error_text(&[("images.kafka", r#"{"3.7.0": "mirror.example.com/kafka:1"}"#)]);
+        assert!(t.contains("images.kafka.3.7.0") && t.contains("4.3.1"), "{t}");
+        let t = error_text(&[("images.kafka", r#"{"4.3.1": "bad image"}"#)]);
+        assert!(t.contains("images.kafka.4.3.1"), "{t}");
+        let t = error_text(&[("images.kafkaMirrorMaker", r#"{"4.3.1": "mirror.example.com/kafka:1"}"#)]);
+        assert!(t.contains("images.kafkaMirrorMaker") && t.contains("MirrorMaker 1"), "{t}");
+        let t = error_text(&[("profile", "legacy"), ("images.buildah", "mirror.example.com/buildah:1")]);
+        assert!(t.contains("images.buildah"), "{t}");
+        let d = check(&[("images.registry", "mirror.example.com:5000"), ("images.kafka", r#"{"4.2.0": "mirror.example.com/kafka:x"}"#)])
+            .unwrap();
+        assert!(d.warnings.iter().any(|w| w.field == "images.kafka" && w.message.contains("4.3.1")), "{:?}", d.warnings);
     }
 
     #[test]

@@ -1,3 +1,5 @@
 pub mod kafka_testbed;
 pub mod kube_testbed;
+pub mod listeners_validator;
+pub mod operator_fidelity;
 pub mod standin;

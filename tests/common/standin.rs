@@ -3,10 +3,13 @@
 //! OpenShift Route of the external listener) and the kubelet (it marks the operator's Pods
 //! running and ready, so the real Deployment controller reports the Deployment Available).
 //! It reacts to watch events, like the real components, and records what it saw so tests can
-//! check the order amqdr applied things in.
+//! check the order amqdr applied things in. Where Strimzi rejects a resource or acts on its own
+//! (listener rules, missing APIs, NetworkPolicies, the Topic Operator's finalizer) it follows
+//! `operator_fidelity`.
 
 #![allow(dead_code)]
 
+use super::operator_fidelity as fidelity;
 use futures::{StreamExt, stream};
 use k8s_openapi::api::core::v1::{Pod, Secret};
 use k8s_openapi::api::rbac::v1::RoleBinding;
@@ -146,6 +149,24 @@ async fn on_custom(
     let name = obj.metadata.name.clone().unwrap_or_default();
     let generation = obj.metadata.generation.unwrap_or(1);
     let data = serde_json::to_value(&obj)?;
+    if kind == "KafkaTopic" {
+        // The Topic Operator's finalizer (added on first sight, removed on deletion while it runs).
+        if let Some(line) = fidelity::topic_finalizer(client, &options.api_version, &obj).await? {
+            journal.lock().unwrap().events.push(line);
+        }
+    }
+    if obj.metadata.deletion_timestamp.is_some() {
+        if kind != "Kafka" {
+            return Ok(());
+        }
+        // Strimzi does not look at a Kafka's deletionTimestamp: marked for foreground deletion, it
+        // is reconciled again and its children recreated while the garbage collector removes them.
+        journal
+            .lock()
+            .unwrap()
+            .violations
+            .push(format!("Kafka {ns}/{name} was reconciled while marked for deletion: deleted in the foreground while its operator runs"));
+    }
     if data.pointer("/status/observedGeneration").and_then(Value::as_i64) == Some(generation) {
         return Ok(());
     }
@@ -170,9 +191,26 @@ async fn on_custom(
                 {"name": "external", "bootstrapServers": format!("{host}:{port}"), "addresses": [{"host": host, "port": port}]},
             ]);
             status["clusterId"] = json!(format!("standin-{name}"));
-            let listener_type = data.pointer("/spec/kafka/listeners/1/type").and_then(Value::as_str).unwrap_or("");
-            if listener_type == "route" {
-                ensure_route(client, &ns, &format!("{name}-kafka-bootstrap"), &host).await?;
+            let ca_missing = status["conditions"][0]["type"] == "NotReady";
+            if ca_missing {
+                // The operator stops at its CA reconciliation.
+            } else if let Some((reason, message)) = fidelity::kafka_rejection(client, &options.api_version, &data).await {
+                journal.lock().unwrap().violations.push(format!("Kafka {ns}/{name}: {message}"));
+                status["conditions"] =
+                    json!([{"type": "NotReady", "status": "True", "reason": reason, "message": message, "lastTransitionTime": now()}]);
+                status.as_object_mut().unwrap().remove("listeners");
+            } else {
+                let listener_type = data.pointer("/spec/kafka/listeners/1/type").and_then(Value::as_str).unwrap_or("");
+                if listener_type == "route" {
+                    ensure_route(client, &ns, &format!("{name}-kafka-bootstrap"), &host).await?;
+                }
+                if let Some(operator_ns) = fidelity::reconcile_network_policy(client, &data).await? {
+                    journal
+                        .lock()
+                        .unwrap()
+                        .events
+                        .push(format!("NetworkPolicy {ns}/{name}-network-policy-kafka for operator in {operator_ns}"));
+                }
             }
         }
         "KafkaUser" => {

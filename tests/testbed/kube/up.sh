@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Start (or reuse) Kubernetes test bed cluster NAME on loopback: embedded etcd, kube-apiserver
 # (RBAC, client-certificate admin) and kube-controller-manager, plus OpenShift's Route API as a
-# CRD. State (pids, logs, PKI, kubeconfigs) in ${AMQDR_TESTBED_DIR:-<repo>/.testbed}/kube-NAME/.
+# CRD — except for names starting with `plain`, which stay plain Kubernetes (no Route API), as
+# the clusters amqdr must refuse a `route` listener on. State (pids, logs, PKI, kubeconfigs) in
+# ${AMQDR_TESTBED_DIR:-<repo>/.testbed}/kube-NAME/.
 #
 # Prints only `export` lines on stdout, everything else goes to stderr:
 #   export KUBECONFIG=<dir>/admin.kubeconfig                               (O=system:masters)
@@ -31,7 +33,11 @@ kubectl() { "$bin" kubectl --kubeconfig "$dir/admin.kubeconfig" "$@"; }
 probe() { kubectl --request-timeout 5s "$@"; }
 kcm_healthy() { curl -sfk --max-time 5 "https://127.0.0.1:$kcm_port/healthz" >/dev/null; }
 
+with_route_api=true
+[[ "$name" == plain* ]] && with_route_api=false
+
 route_api_established() {
+  [ "$with_route_api" = false ] && return 0
   [ "$(probe get crd routes.route.openshift.io \
     -o jsonpath='{.status.conditions[?(@.type=="Established")].status}' 2>/dev/null)" = True ]
 }
@@ -177,7 +183,9 @@ for attempt in 1 2 3; do
   log "a port was taken meanwhile; retrying cluster $name on other ports"
 done
 
-kubectl apply --server-side --field-manager testbed -f "$here/route-crd.yaml" >&2
-kubectl wait --for condition=Established --timeout 60s crd/routes.route.openshift.io >&2
+if [ "$with_route_api" = true ]; then
+  kubectl apply --server-side --field-manager testbed -f "$here/route-crd.yaml" >&2
+  kubectl wait --for condition=Established --timeout 60s crd/routes.route.openshift.io >&2
+fi
 log "cluster $name up in $(( $(date +%s) - started ))s"
 exports
