@@ -1,0 +1,463 @@
+//! DR operations end to end, both profiles, both test beds together: `amqdr install` on the kube
+//! test bed (the stand-in runs the mirror resources amqdr applies as Strimzi would: MirrorMaker 2
+//! connectors in a Kafka Connect worker driven through its REST API, MirrorMaker 1 as a process),
+//! against a Kafka test bed instance of this test alone; then `amqdr status`, planned failover,
+//! the guards, failback with a stranded tail (export, then discard in the second cycle), a second
+//! cycle, and an unplanned failover with production's broker stopped mid-stream whose accounting
+//! is checked against what really reached DR.
+
+mod common;
+
+use amqdr::dr::kafka::{KafkaSite, Record};
+use amqdr::verify::clients::{self, parse_payload, payload, producer, run_id, send};
+use amqdr::verify::connection::{ConnectionInputs, ConnectionSettings};
+use common::kafka_testbed::{KafkaTestbed, kafka_dr};
+use common::kube_testbed::{self, KubeTestbed};
+use common::standin::{Standin, StandinOptions};
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::process::Output;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+struct Pair {
+    profile: String,
+    api_version: String,
+    prefix: String,
+    kube: KubeTestbed,
+    kafka: KafkaTestbed,
+    _stand: Standin,
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", String::from_utf8_lossy(&out.stdout), stderr(out)))
+}
+
+impl Pair {
+    async fn new(profile: &str, kube_name: &str, api_version: &str, prefix: &str) -> Pair {
+        let kafka = kafka_dr(profile);
+        let kube = kube_testbed::kube(kube_name);
+        let client = kube_testbed::client(&kube.kubeconfig, None).await;
+        let ns = |what: &str, site: &str| format!("{prefix}-{what}-{site}");
+        let stand = Standin::start(
+            client,
+            StandinOptions {
+                api_version: api_version.into(),
+                namespaces: ["op", "dc"].iter().flat_map(|w| ["a", "b"].map(|s| ns(w, s))).collect(),
+                operator_ready: true,
+                apps_domain: "apps.testbed.local".into(),
+                external_bootstraps: HashMap::from([(ns("dc", "a"), kafka.bootstrap("a")), (ns("dc", "b"), kafka.bootstrap("b"))]),
+                kafka_sites: HashMap::from([(ns("dc", "a"), kafka.site("a")), (ns("dc", "b"), kafka.site("b"))]),
+            },
+        )
+        .await;
+        Pair { profile: profile.into(), api_version: api_version.into(), prefix: prefix.into(), kube, kafka, _stand: stand }
+    }
+
+    fn ns(&self, what: &str, site: &str) -> String {
+        format!("{}-{what}-{site}", self.prefix)
+    }
+
+    /// amqdr with this pair's settings (namespaces, profile, one-broker sites, fast mirror sync).
+    async fn amqdr(&self, args: &[&str]) -> Output {
+        let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        v.extend(["--profile".into(), self.profile.clone()]);
+        for site in ["a", "b"] {
+            v.extend(["--set".into(), format!("sites.{site}.operatorNamespace={}", self.ns("op", site))]);
+            v.extend(["--set".into(), format!("sites.{site}.kafkaNamespace={}", self.ns("dc", site))]);
+        }
+        for s in ["kafka.brokers=1", "topic.replicas=1", "topic.minInsyncReplicas=1", "mirror.replicas=1", "mirror.syncIntervalSeconds=2"] {
+            v.extend(["--set".into(), s.into()]);
+        }
+        kube_testbed::run(&self.kube.kubeconfig, v).await
+    }
+
+    fn conn(&self, site: &str) -> ConnectionSettings {
+        let inputs = ConnectionInputs {
+            bootstrap: Some(self.kafka.bootstrap(site)),
+            ca_file: Some(PathBuf::from(self.kafka.get("AMQDR_CA_FILE"))),
+            user: Some(self.kafka.get("AMQDR_USER").to_string()),
+            password_file: Some(PathBuf::from(self.kafka.get("AMQDR_PASSWORD_FILE"))),
+            client_config: None,
+        };
+        inputs.resolve(site, Duration::from_secs(30)).unwrap().unwrap()
+    }
+
+    fn site(&self, site: &str) -> KafkaSite {
+        KafkaSite::connect(&self.conn(site)).unwrap()
+    }
+
+    async fn record(&self, site: &str) -> BTreeMap<String, String> {
+        let client = kube_testbed::client(&self.kube.kubeconfig, None).await;
+        let cms: Api<ConfigMap> = Api::namespaced(client, &self.ns("dc", site));
+        cms.get("amqdr-dr-state").await.unwrap().data.unwrap()
+    }
+
+    async fn mirror_resource(&self, site: &str) -> Option<DynamicObject> {
+        let client = kube_testbed::client(&self.kube.kubeconfig, None).await;
+        let kind = if self.profile == "legacy" { "KafkaMirrorMaker" } else { "KafkaMirrorMaker2" };
+        let (group, version) = self.api_version.split_once('/').unwrap();
+        let ar = kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(group, version, kind));
+        let api: Api<DynamicObject> = Api::namespaced_with(client, &self.ns("dc", site), &ar);
+        api.get_opt("my-mirrormaker").await.unwrap()
+    }
+}
+
+/// Produce `n` records of a new run to `topic` on a site with acks=all; returns the run id.
+fn produce(conn: &ConnectionSettings, topic: &str, n: u64) -> String {
+    let run = run_id();
+    let (p, ctx) = producer(conn, &[]).unwrap();
+    for seq in 0..n {
+        send(&p, &ctx, topic, None, seq.to_string().as_bytes(), &payload(&run, seq, 100), seq).unwrap();
+    }
+    clients::finish(&p, &ctx, conn, n as usize, Duration::from_secs(60)).unwrap();
+    run
+}
+
+/// Every record of `topic` on a site (all partitions, whole log).
+fn all_records(k: &KafkaSite, topic: &str) -> Vec<Record> {
+    let topics = k.topics_named([&topic.to_string()]).unwrap();
+    let (starts, ends) = (k.starts(&topics).unwrap(), k.ends(&topics).unwrap());
+    ends.iter().flat_map(|(tp, end)| k.read(tp, starts[tp], *end).unwrap()).collect()
+}
+
+/// Sequence numbers of run `run` in `records`, with how often each appears.
+fn seqs(records: &[Record], run: &str) -> BTreeMap<u64, usize> {
+    let mut out = BTreeMap::new();
+    for r in records {
+        if let Some(seq) = r.value.as_deref().and_then(|v| parse_payload(run, v)) {
+            *out.entry(seq).or_default() += 1;
+        }
+    }
+    out
+}
+
+/// Wait until `run`'s `n` records are all on a site.
+fn wait_for_run(k: &KafkaSite, topic: &str, run: &str, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let found = seqs(&all_records(k, topic), run);
+        if found.len() as u64 == n {
+            return;
+        }
+        assert!(Instant::now() < deadline, "only {} of {n} records of run {run} reached site {}", found.len(), k.conn.label);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// A consumer group reads `count` records of `topic` on a site from the start of `run` and commits.
+fn consume_and_commit(k: &KafkaSite, group: &str, topic: &str, run: &str, count: usize) {
+    let (c, _) = clients::consumer(&k.conn, group).unwrap();
+    let topics = k.topics_named([&topic.to_string()]).unwrap();
+    let starts = k.starts(&topics).unwrap();
+    let mut by_partition: BTreeMap<i32, i64> = BTreeMap::new();
+    let mut taken = 0;
+    let ends = k.ends(&topics).unwrap();
+    for (tp, end) in &ends {
+        for r in k.read(tp, starts[tp], *end).unwrap() {
+            let mine = r.value.as_deref().and_then(|v| parse_payload(run, v)).is_some();
+            if mine && taken >= count {
+                break;
+            }
+            by_partition.insert(tp.1, r.offset + 1);
+            if mine {
+                taken += 1;
+            }
+        }
+    }
+    let offsets: BTreeMap<(String, i32), i64> = by_partition.into_iter().map(|(p, o)| ((topic.to_string(), p), o)).collect();
+    drop(c);
+    k.commit(group, &offsets).unwrap();
+}
+
+/// What a group reads on a site from its committed offsets: the run's records, by sequence.
+fn resume(k: &KafkaSite, group: &str, topic: &str, run: &str) -> BTreeMap<u64, usize> {
+    let topics = k.topics_named([&topic.to_string()]).unwrap();
+    let ends = k.ends(&topics).unwrap();
+    let parts: Vec<(String, i32)> = ends.keys().cloned().collect();
+    let committed = k.committed(group, &parts).unwrap();
+    let starts = k.starts(&topics).unwrap();
+    let records: Vec<Record> =
+        ends.iter().flat_map(|(tp, end)| k.read(tp, committed.get(tp).copied().unwrap_or(starts[tp]), *end).unwrap()).collect();
+    seqs(&records, run)
+}
+
+fn ok(out: &Output) -> Value {
+    let doc = json_of(out);
+    assert!(out.status.success(), "{doc:#}\n{}", stderr(out));
+    doc
+}
+
+async fn dr_cycle(profile: &str, kube_name: &str, api_version: &str, prefix: &str) {
+    let pair = Pair::new(profile, kube_name, api_version, prefix).await;
+    let topic = "my-topic";
+    let legacy = profile == "legacy";
+    let dir = pair.kafka.dir();
+    let (ca_cert, ca_key) = (dir.join("certs/ca.crt").display().to_string(), dir.join("certs/ca.key").display().to_string());
+    let password = pair.kafka.get("AMQDR_PASSWORD_FILE").to_string();
+    let switch = ["--yes", "--quiet-period", "3s", "--offset-margin", "5s", "--timeout", "180s", "-o", "json"];
+
+    let out = pair.amqdr(&["uninstall", "--timeout", "120s"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = pair
+        .amqdr(&["install", "--listener", "loadbalancer", "-o", "json", "--timeout", "180s", "--ca-cert", &ca_cert, "--ca-key", &ca_key, "--password-file", &password])
+        .await;
+    ok(&out);
+    assert_eq!(pair.record("a").await["role"], "primary");
+    assert_eq!(pair.record("b").await["role"], "standby");
+    let (a, b) = (pair.site("a"), pair.site("b"));
+
+    // The DR view: healthy, a primary, the mirror a -> b running.
+    let run1 = produce(&a.conn, topic, 40);
+    wait_for_run(&b, topic, &run1, 40);
+    let status = ok(&pair.amqdr(&["status", "-o", "json"]).await);
+    assert_eq!(status["healthy"], true, "{status:#}");
+    assert_eq!(status["verdict"]["site"], "a");
+    assert_eq!(status["mirror"]["direction"], "a->b");
+    assert_eq!(status["mirror"]["state"], "running");
+    assert!(status["rpo_seconds"].is_number(), "{status:#}");
+
+    // Guards: no --yes without a terminal; DR not Ready; a reverse mirror while a -> b runs.
+    let out = pair.amqdr(&["failover", "--quiet-period", "3s"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    let out = pair.amqdr(&["failback", "sync", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    set_kafka_ready(&pair, "b", false).await;
+    let out = pair.amqdr(&["failover"].iter().copied().chain(switch).collect::<Vec<_>>()).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not Ready"), "{}", stderr(&out));
+    set_kafka_ready(&pair, "b", true).await;
+
+    // Consumer groups on production: one finished, one halfway.
+    let run2 = produce(&a.conn, topic, 60);
+    wait_for_run(&b, topic, &run2, 60);
+    consume_and_commit(&a, "app-finished", topic, &run2, 60);
+    consume_and_commit(&a, "app-halfway", topic, &run2, 30);
+
+    // Dry run: steps and the current lag, nothing changed.
+    let doc = ok(&pair.amqdr(&["failover", "--dry-run", "-o", "json", "--quiet-period", "3s"]).await);
+    assert_eq!(doc["result"], "dry-run");
+    assert!(doc["steps"].as_array().unwrap().iter().all(|s| s["outcome"] == "would run"), "{doc:#}");
+    assert_eq!(pair.record("a").await["role"], "primary");
+
+    // Planned failover: nothing lost, groups resume on b.
+    let failover1 = ok(&pair.amqdr(&["failover"].iter().copied().chain(switch).collect::<Vec<_>>()).await);
+    assert_eq!(failover1["result"], "ok", "{failover1:#}");
+    for p in failover1["partitions"].as_array().unwrap() {
+        assert_eq!(p["lost"], 0, "{p:#}");
+    }
+    let rec_b = pair.record("b").await;
+    assert_eq!((rec_b["role"].as_str(), rec_b["epoch"].as_str()), (Some("primary"), Some("2")));
+    assert_eq!(pair.record("a").await["role"], "fenced");
+    for run in [&run1, &run2] {
+        let on_b = seqs(&all_records(&b, topic), run);
+        assert_eq!(on_b.len(), if *run == run1 { 40 } else { 60 }, "missing on b after a planned failover");
+    }
+    let finished = resume(&b, "app-finished", topic, &run2);
+    assert!(finished.is_empty(), "a group that had read everything re-reads nothing: {finished:?}");
+    let halfway = resume(&b, "app-halfway", topic, &run2);
+    let missing: Vec<u64> = (30..60).filter(|s| !halfway.contains_key(s)).collect();
+    assert!(missing.is_empty(), "records skipped by the moved group: {missing:?}");
+    let reread = halfway.keys().filter(|s| **s < 30).count();
+    eprintln!("planned failover RTO {}s; app-halfway re-reads {reread} of 30", failover1["rto_seconds"]);
+    if legacy {
+        assert!(failover1["groups"].to_string().contains("timestamp"), "{failover1:#}");
+    } else {
+        assert!(failover1["groups"].to_string().contains("checkpoint") || failover1["groups"].to_string().contains("caught-up"));
+    }
+    // Idempotent: a second run reports it is done.
+    let again = ok(&pair.amqdr(&["failover"].iter().copied().chain(switch).collect::<Vec<_>>()).await);
+    assert_eq!(again["result"], "already-done");
+    // install / mirror deploy keep the mirror a -> b stopped now.
+    ok(&pair.amqdr(&["mirror", "deploy", "-o", "json", "--timeout", "120s"]).await);
+    let status = ok_or_degraded(&pair.amqdr(&["status", "-o", "json"]).await);
+    assert_eq!(status["mirror"]["into_b"]["state"], "stopped", "{status:#}");
+
+    // Stray writes to the fenced production: the stranded tail.
+    let stray = produce(&a.conn, topic, 7);
+    let dr_run = produce(&b.conn, topic, 20);
+    let out = pair.amqdr(&["failback", "prepare", "--yes", "-o", "json"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("7 record(s)") && stderr(&out).contains("--stranded"), "{}", stderr(&out));
+    let export = tempfile::tempdir().unwrap();
+    let file = export.path().join("stranded.jsonl");
+    let prepared = ok(&pair
+        .amqdr(&["failback", "prepare", "--yes", "-o", "json", "--stranded", "export", "--to", file.to_str().unwrap()])
+        .await);
+    assert_eq!(prepared["stranded_records"], 7, "{prepared:#}");
+    let lines: Vec<Value> = std::fs::read_to_string(&file).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 7);
+    let exported: HashSet<u64> = lines
+        .iter()
+        .map(|l| {
+            use base64::Engine;
+            let v = base64::engine::general_purpose::STANDARD.decode(l["value"].as_str().unwrap()).unwrap();
+            parse_payload(&stray, &v).expect("only the stranded records are exported")
+        })
+        .collect();
+    assert_eq!(exported.len(), 7);
+    assert!(seqs(&all_records(&a, topic), &stray).is_empty(), "the stranded records left site a");
+
+    // Sync: the reverse mirror starts at the promotion point (the topic was recreated: from the
+    // start), so a gets b's whole history once, and no stranded record comes back.
+    let synced = ok(&pair.amqdr(&["failback", "sync"].iter().copied().chain(switch).collect::<Vec<_>>()).await);
+    assert_eq!(synced["result"], "ok", "{synced:#}");
+    wait_for_run(&a, topic, &dr_run, 20);
+    for (run, n) in [(&run1, 40), (&run2, 60), (&dr_run, 20)] {
+        let on_a = seqs(&all_records(&a, topic), run);
+        assert_eq!(on_a.len(), n, "run {run} on a after sync");
+        assert!(on_a.values().all(|c| *c == 1), "duplicates on a: {on_a:?}");
+    }
+    // The forward mirror must not be started while b -> a runs.
+    let out = pair.amqdr(&["failback", "sync", "--yes", "-o", "json"]).await;
+    assert_eq!(json_of(&out)["result"], "already-done");
+
+    // Switch back: a primary, b standby, the mirror a -> b from a's end.
+    consume_and_commit(&b, "app-dr", topic, &dr_run, 20);
+    let switched = ok(&pair.amqdr(&["failback", "switch"].iter().copied().chain(switch).collect::<Vec<_>>()).await);
+    assert_eq!(switched["result"], "ok", "{switched:#}");
+    assert_eq!(pair.record("a").await["role"], "primary");
+    assert_eq!(pair.record("b").await["role"], "standby");
+    assert!(pair.mirror_resource("a").await.is_none(), "the reverse mirror is removed");
+    let after = produce(&a.conn, topic, 25);
+    wait_for_run(&b, topic, &after, 25);
+    for run in [&run1, &run2, &dr_run] {
+        assert!(seqs(&all_records(&b, topic), run).values().all(|c| *c == 1), "records copied into b twice (run {run})");
+    }
+    assert!(resume(&a, "app-dr", topic, &dr_run).is_empty(), "the DR consumer resumes on a after what it read");
+    eprintln!("failback switch RTO {}s", switched["rto_seconds"]);
+    let status = ok(&pair.amqdr(&["status", "-o", "json"]).await);
+    assert_eq!(status["healthy"], true, "{status:#}");
+
+    // The cycle works twice; this time the stranded records are discarded.
+    let f2 = ok(&pair.amqdr(&["failover"].iter().copied().chain(switch).collect::<Vec<_>>()).await);
+    assert_eq!(f2["epoch"], 4);
+    let stray2 = produce(&a.conn, topic, 3);
+    let p2 = ok(&pair.amqdr(&["failback", "prepare", "-o", "json", "--yes", "--stranded", "discard"]).await);
+    assert_eq!(p2["stranded_records"], 3, "{p2:#}");
+    assert!(seqs(&all_records(&a, topic), &stray2).is_empty(), "discarded records left site a");
+    let p2 = ok(&pair.amqdr(&["failback", "prepare", "-o", "json", "--yes"]).await);
+    assert_eq!((p2["stranded_records"].as_u64(), p2["result"].as_str()), (Some(0), Some("already-done")), "{p2:#}");
+    ok(&pair.amqdr(&["failback", "sync"].iter().copied().chain(switch).collect::<Vec<_>>()).await);
+    let s2 = ok(&pair.amqdr(&["failback", "switch"].iter().copied().chain(switch).collect::<Vec<_>>()).await);
+    assert_eq!(s2["epoch"], 5);
+
+    // Unplanned: production's broker stops while records are produced with acks=all.
+    let status = ok(&pair.amqdr(&["status", "-o", "json"]).await);
+    assert_eq!(status["healthy"], true, "{status:#}");
+    let out = pair.amqdr(&["failover", "--unplanned", "--accept-data-loss", "--yes", "-o", "json"]).await;
+    assert_eq!(out.status.code(), Some(2), "refused while production answers: {}", stderr(&out));
+    let acked = Arc::new(std::sync::Mutex::new(Vec::<u64>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let run_u = run_id();
+    let writer = {
+        let (conn, acked, stop, run) = (a.conn.clone(), acked.clone(), stop.clone(), run_u.clone());
+        std::thread::spawn(move || produce_until(&conn, topic, &run, &acked, &stop))
+    };
+    std::thread::sleep(Duration::from_secs(4));
+    pair.kafka.stop_broker("a");
+    stop.store(true, Ordering::SeqCst);
+    writer.join().unwrap();
+    let acked: Vec<u64> = acked.lock().unwrap().clone();
+    assert!(!acked.is_empty());
+    let out = pair.amqdr(&["failover", "--unplanned", "--yes", "-o", "json", "--timeout", "120s"]).await;
+    let unplanned = if out.status.code() == Some(2) && stderr(&out).contains("--accept-data-loss") {
+        ok(&pair.amqdr(&["failover", "--unplanned", "--accept-data-loss", "--yes", "-o", "json", "--timeout", "120s"]).await)
+    } else {
+        ok(&out)
+    };
+    assert_eq!(unplanned["planned"], false);
+    assert_eq!(pair.record("b").await["role"], "primary");
+    let on_b = seqs(&all_records(&b, topic), &run_u);
+    let really_lost = acked.iter().filter(|s| !on_b.contains_key(s)).count();
+    eprintln!("unplanned failover: {} acked on a, {} on b, {really_lost} lost; report: {:#}", acked.len(), on_b.len(), unplanned["rpo"]);
+    // Production back: prepare finds exactly the records of a that never reached b, and every
+    // acknowledged record is on b or among them.
+    pair.kafka.start_broker("a");
+    let a = pair.site("a");
+    let on_a = seqs(&all_records(&a, topic), &run_u);
+    let not_on_b: HashSet<u64> = on_a.keys().filter(|s| !on_b.contains_key(s)).copied().collect();
+    let file = export.path().join("unplanned.jsonl");
+    let prepared = ok(&pair
+        .amqdr(&["failback", "prepare", "--yes", "-o", "json", "--stranded", "export", "--to", file.to_str().unwrap()])
+        .await);
+    let exported: HashSet<u64> = std::fs::read_to_string(&file)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            use base64::Engine;
+            let l: Value = serde_json::from_str(l).unwrap();
+            let v = base64::engine::general_purpose::STANDARD.decode(l["value"].as_str().unwrap()).unwrap();
+            parse_payload(&run_u, &v).expect("only records of the interrupted run are stranded")
+        })
+        .collect();
+    assert_eq!(exported, not_on_b, "{prepared:#}");
+    assert!(acked.iter().all(|s| on_b.contains_key(s) || exported.contains(s)), "an acknowledged record is neither on b nor reported");
+    assert_eq!(prepared["stranded_records"].as_u64().unwrap() as usize, not_on_b.len());
+    eprintln!("unplanned failover: really lost {really_lost} acknowledged record(s), {} stranded in all", not_on_b.len());
+    ok(&pair.amqdr(&["failback", "sync"].iter().copied().chain(switch).collect::<Vec<_>>()).await);
+    ok(&pair.amqdr(&["failback", "switch"].iter().copied().chain(switch).collect::<Vec<_>>()).await);
+
+    let out = pair.amqdr(&["uninstall", "--timeout", "120s"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Produce one record at a time with acks=all until told to stop, keeping the acknowledged ones.
+fn produce_until(conn: &ConnectionSettings, topic: &str, run: &str, acked: &std::sync::Mutex<Vec<u64>>, stop: &AtomicBool) {
+    let (p, ctx) = producer(conn, &[("message.timeout.ms", "3000".into()), ("delivery.timeout.ms", "3000".into())]).unwrap();
+    let mut seq = 0;
+    while !stop.load(Ordering::SeqCst) {
+        if send(&p, &ctx, topic, None, seq.to_string().as_bytes(), &payload(run, seq, 100), seq).is_err() {
+            break;
+        }
+        seq += 1;
+        p.poll(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = rdkafka::producer::Producer::flush(&p, Duration::from_secs(5));
+    for d in ctx.deliveries.lock().unwrap().iter() {
+        if d.error.is_none() {
+            acked.lock().unwrap().push(d.seq);
+        }
+    }
+}
+
+fn ok_or_degraded(out: &Output) -> Value {
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{}", stderr(out));
+    json_of(out)
+}
+
+/// Play the operator reporting site `site`'s Kafka NotReady (or Ready again).
+async fn set_kafka_ready(pair: &Pair, site: &str, ready: bool) {
+    let client = kube_testbed::client(&pair.kube.kubeconfig, None).await;
+    let (group, version) = pair.api_version.split_once('/').unwrap();
+    let ar = kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(group, version, "Kafka"));
+    let api: Api<DynamicObject> = Api::namespaced_with(client, &pair.ns("dc", site), &ar);
+    let status = if ready {
+        json!([{"type": "Ready", "status": "True"}])
+    } else {
+        json!([{"type": "NotReady", "status": "True", "reason": "BrokersNotReady", "message": "test: brokers not ready"}])
+    };
+    let cluster = if site == "a" { "my-cluster" } else { "my-second-cluster" };
+    api.patch_status(cluster, &PatchParams::default(), &Patch::Merge(json!({"status": {"conditions": status}}))).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn current_dr_operations() {
+    dr_cycle("current", "cur", "kafka.strimzi.io/v1", "d1").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_dr_operations() {
+    dr_cycle("legacy", "leg", "kafka.strimzi.io/v1beta2", "d2").await;
+}
