@@ -38,7 +38,12 @@ impl TopicOutcome {
 }
 
 fn admin(bootstrap: &str) -> anyhow::Result<AdminClient<DefaultClientContext>> {
-    Ok(ClientConfig::new().set("bootstrap.servers", bootstrap).set("broker.address.family", "v4").create()?)
+    // Metadata requests must not create the topic on brokers that allow auto-creation (legacy).
+    Ok(ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("broker.address.family", "v4")
+        .set("allow.auto.create.topics", "false")
+        .create()?)
 }
 
 fn config_string(v: &Value) -> String {
