@@ -2,8 +2,12 @@
 //! process for benchmarks: `operator-standin KUBECONFIG API_VERSION NAMESPACE...`. Runs until
 //! killed.
 
+#[path = "../tests/common/mirror_runtime.rs"]
+mod mirror_runtime;
 #[path = "../tests/common/standin.rs"]
 mod standin;
+#[path = "../tests/common/topic_operator.rs"]
+mod topic_operator;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -20,6 +24,7 @@ async fn main() -> anyhow::Result<()> {
         operator_ready: true,
         apps_domain: "apps.testbed.local".into(),
         external_bootstraps: Default::default(),
+        kafka_sites: Default::default(),
     };
     let s = standin::Standin::start(client, options).await;
     eprintln!("operator-standin: running");

@@ -1,5 +1,5 @@
-//! The Kafka test bed's link to what amqdr renders (`amqdr render -o json`): the brokers and the
-//! topic are made from the resources amqdr would apply, the way Strimzi would
+//! The Kafka test bed's link to what amqdr renders (`amqdr render -o json`): the brokers, the
+//! topic and the mirror are made from the resources amqdr would apply, the way Strimzi would
 //! make them, so a setting amqdr gets wrong breaks a test.
 //!
 //! - `testbed-kafka broker-config --rendered PLAN.json --site a|b --base FILE` prints a broker's
@@ -8,12 +8,19 @@
 //!   manages itself is an error (Strimzi would drop it with a warning).
 //! - `testbed-kafka topic --rendered PLAN.json --site a|b --bootstrap HOST:PORT` creates or
 //!   updates the site's KafkaTopic on the brokers as the Topic Operator does.
+//! - `testbed-kafka mirror --rendered PLAN.json --instance-dir DIR` runs the rendered
+//!   KafkaMirrorMaker2 / KafkaMirrorMaker on the instance as the cluster operator would (see
+//!   tests/common/mirror_runtime.rs).
 
+#[path = "../tests/common/mirror_runtime.rs"]
+mod mirror_runtime;
 #[path = "../tests/common/topic_operator.rs"]
 mod topic_operator;
 
 use anyhow::{Context, Result, bail};
+use base64::Engine;
 use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 /// `spec.kafka.config` prefixes the cluster operator manages itself (KafkaClusterSpec
@@ -73,10 +80,11 @@ struct Args {
     site: Option<String>,
     base: Option<PathBuf>,
     bootstrap: Option<String>,
+    instance_dir: Option<PathBuf>,
 }
 
 fn parse(args: impl Iterator<Item = String>) -> Result<Args> {
-    let mut out = Args { rendered: None, site: None, base: None, bootstrap: None };
+    let mut out = Args { rendered: None, site: None, base: None, bootstrap: None, instance_dir: None };
     let mut args = args.peekable();
     while let Some(flag) = args.next() {
         let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
@@ -85,6 +93,7 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Args> {
             "--site" => out.site = Some(value()?),
             "--base" => out.base = Some(value()?.into()),
             "--bootstrap" => out.bootstrap = Some(value()?),
+            "--instance-dir" => out.instance_dir = Some(value()?.into()),
             other => bail!("unknown argument {other}"),
         }
     }
@@ -157,14 +166,82 @@ async fn topic(args: Args) -> Result<()> {
     }
 }
 
-#[tokio::main(flavor = "current_thread")]
+/// The Kubernetes API as the rendered plan has it: the Secrets amqdr would apply.
+struct RenderedApi {
+    objects: Vec<Value>,
+}
+
+impl mirror_runtime::ClusterApi for RenderedApi {
+    async fn secret(&self, namespace: &str, name: &str) -> Result<Option<BTreeMap<String, Vec<u8>>>> {
+        let Some(secret) = self.objects.iter().find(|o| {
+            o["kind"] == "Secret"
+                && o.pointer("/metadata/namespace").and_then(Value::as_str) == Some(namespace)
+                && o["metadata"]["name"] == name
+        }) else {
+            return Ok(None);
+        };
+        let mut data = BTreeMap::new();
+        for (k, v) in secret.get("data").and_then(Value::as_object).into_iter().flatten() {
+            let text = v.as_str().unwrap_or_default();
+            if text == "<redacted>" {
+                bail!("Secret {namespace}/{name} is redacted: render with --show-secrets");
+            }
+            data.insert(k.clone(), base64::engine::general_purpose::STANDARD.decode(text)?);
+        }
+        for (k, v) in secret.get("stringData").and_then(Value::as_object).into_iter().flatten() {
+            data.insert(k.clone(), v.as_str().unwrap_or_default().as_bytes().to_vec());
+        }
+        Ok(Some(data))
+    }
+
+    async fn config_map(&self, _namespace: &str, _name: &str) -> Result<Option<BTreeMap<String, String>>> {
+        Ok(None)
+    }
+
+    async fn put_config_map_entry(&self, namespace: &str, name: &str, _key: &str, _value: &str, _owner: &Value) -> Result<()> {
+        bail!("no Kubernetes API to write ConfigMap {namespace}/{name} to")
+    }
+
+    async fn remove_annotations(&self, _kind: &str, _namespace: &str, _name: &str, _keys: &[&str]) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Run the rendered mirror resource on the instance: the Kafka namespaces amqdr renders map to
+/// the instance's sites a and b.
+async fn mirror(args: Args) -> Result<()> {
+    let objects = rendered_objects(&args.rendered.context("--rendered is required")?)?;
+    let instance_dir = args.instance_dir.context("--instance-dir is required")?;
+    let mut sites = HashMap::new();
+    for site in ["a", "b"] {
+        let kafka = site_object(&objects, "Kafka", site)?;
+        let namespace = kafka.pointer("/metadata/namespace").and_then(Value::as_str).context("Kafka without namespace")?;
+        sites.insert(namespace.to_string(), mirror_runtime::KafkaSite::new(&instance_dir, site));
+    }
+    let resource = objects
+        .iter()
+        .find(|o| o["kind"] == mirror_runtime::MM2_KIND || o["kind"] == mirror_runtime::MM1_KIND)
+        .context("amqdr rendered no mirror resource")?;
+    let kind = resource["kind"].as_str().unwrap_or_default();
+    let runtime = mirror_runtime::MirrorRuntime::new(sites);
+    let reconciled = runtime.reconcile(&RenderedApi { objects: objects.clone() }, kind, resource).await;
+    println!("{}", serde_json::to_string_pretty(&reconciled.status)?);
+    let ready = reconciled.status["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == "Ready");
+    if !ready {
+        bail!("the {kind} is not ready: {:?}", reconciled.notes);
+    }
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
     let mut argv = std::env::args().skip(1);
-    let command = argv.next().context("usage: testbed-kafka broker-config|topic ...")?;
+    let command = argv.next().context("usage: testbed-kafka broker-config|topic|mirror ...")?;
     let args = parse(argv)?;
     match command.as_str() {
         "broker-config" => broker_config(args),
         "topic" => topic(args).await,
+        "mirror" => mirror(args).await,
         other => bail!("unknown command {other}"),
     }
 }

@@ -1,10 +1,13 @@
 //! The Kafka test bed (tests/testbed/up kafka legacy|current): two single-node sites on loopback
 //! with SASL_SSL/SCRAM-SHA-512, brokers, topic and MirrorMaker a -> b made from what amqdr
-//! renders. [`kafka_dr`] gives a DR test an instance of its own, without a mirror.
+//! renders. [`kafka_dr`] gives a DR test an instance of its own, without a mirror: the test
+//! installs with amqdr on the kube test bed and the operator stand-in runs the mirror resources
+//! on it ([`KafkaTestbed::site`] maps a namespace to a site in `StandinOptions::kafka_sites`).
 
 #![allow(dead_code)]
 
 use super::kube_testbed::{parse_exports, repo_root};
+use super::mirror_runtime::{self, KafkaSite};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
@@ -73,6 +76,11 @@ impl KafkaTestbed {
         PathBuf::from(self.get("AMQDR_TESTBED_KAFKA_DIR"))
     }
 
+    /// Site `a` or `b`, for `StandinOptions::kafka_sites` (namespace -> site).
+    pub fn site(&self, site: &str) -> KafkaSite {
+        KafkaSite::new(self.dir(), site)
+    }
+
     /// The SASL_SSL/SCRAM-SHA-512 bootstrap of a site (`localhost:PORT`).
     pub fn bootstrap(&self, site: &str) -> String {
         self.get(&format!("AMQDR_SITE_{}_BOOTSTRAP", site.to_uppercase())).to_string()
@@ -81,6 +89,17 @@ impl KafkaTestbed {
     /// The listener without authentication (admin use in tests).
     pub fn plain_bootstrap(&self, site: &str) -> String {
         self.get(&format!("AMQDR_SITE_{}_PLAIN_BOOTSTRAP", site.to_uppercase())).to_string()
+    }
+
+    /// The REST address of the Connect worker the stand-in runs for the KafkaMirrorMaker2
+    /// `namespace/name`, whose Kafka is on `site` (what its `status.url` names in the cluster).
+    pub fn connect_url(&self, site: &str, namespace: &str, name: &str) -> Option<String> {
+        mirror_runtime::connect_rest_url(&self.site(site), namespace, name)
+    }
+
+    /// Whether the process of the mirror resource `namespace/name` on `site` is running.
+    pub fn mirror_process_running(&self, site: &str, namespace: &str, name: &str) -> bool {
+        mirror_runtime::process_running(&self.site(site), namespace, name)
     }
 
     /// An amqdr command with this test bed's connection environment.

@@ -94,11 +94,15 @@ start_broker() { # site
   wait_for 120 "Kafka broker of site $site ($profile)" broker_started "$site" || die "broker $site did not start; see $dir/logs/broker-$site.log"
 }
 
-start_mirror() {
-  if [ "$profile" = legacy ]; then
-    start_java mirror 256m kafka.tools.MirrorMaker --consumer.config "$dir/mm1-consumer.properties" \
-      --producer.config "$dir/mm1-producer.properties" --include "$(cat "$dir/mirror-include")"
-  else
-    start_java mirror 384m org.apache.kafka.connect.mirror.MirrorMaker "$dir/mm2.properties"
-  fi
+# A mirror resource's process as the mirror runtime configured it in mirrors/ID/: a Kafka
+# Connect distributed worker (KafkaMirrorMaker2; working directory = its mounted Secrets, read by
+# the `strimzisecrets` config provider) or MirrorMaker 1 (KafkaMirrorMaker).
+start_mirror_process() { # id
+  local id=$1 m="$dir/mirrors/$1"
+  [ -f "$m/kind" ] || die "mirror $id is not configured"
+  case "$(cat "$m/kind")" in
+    connect) (cd "$m/secrets" && start_java "mirror-$id" 384m org.apache.kafka.connect.cli.ConnectDistributed "$m/worker.properties") ;;
+    mm1) local args; mapfile -t args < "$m/args"; start_java "mirror-$id" 256m kafka.tools.MirrorMaker "${args[@]}" ;;
+    *) die "unknown mirror kind in $m/kind" ;;
+  esac
 }

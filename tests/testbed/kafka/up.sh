@@ -50,7 +50,13 @@ healthy() {
   [ "$(cat "$dir/mirror-mode")" = "$with_mirror" ] || return 1
   local p
   for p in broker-a broker-b; do alive "$dir/$p.pid" || return 1; done
-  if [ "$with_mirror" = 1 ]; then alive "$dir/mirror.pid" || return 1; fi
+  if [ "$with_mirror" = 1 ]; then
+    local m
+    for m in "$dir"/mirrors/*/; do
+      [ -f "$m/enabled" ] || continue
+      alive "$dir/mirror-$(basename "$m").pid" || return 1
+    done
+  fi
   if [ "$profile" = legacy ]; then alive "$dir/zookeeper.pid" || return 1; fi
 }
 
@@ -91,20 +97,16 @@ if [ "$profile" = legacy ]; then amqdr_settings+=(--set kafka.zookeeper=1); else
 (umask 077; "$amqdr" render -o json --show-secrets "${amqdr_settings[@]}" --set mirror.sourceBootstrap="$(site_sasl a)" \
   --ca-cert "$dir/certs/ca.crt" --ca-key "$dir/certs/ca.key" --password-file "$dir/password" > "$dir/rendered.json")
 "$amqdr" mirror properties --kind mm1-consumer "${amqdr_settings[@]}" | sed -n 's/^group.id=//p' > "$dir/mirror-group"
-sed -n 's/^  include: //p' "$dir/amqdr-settings.yaml" | head -1 | tr -d "'\"" > "$dir/mirror-include"
 
-jaas="org.apache.kafka.common.security.scram.ScramLoginModule required username=\"my-user\" password=\"$password\";"
-client_security() { # prefix
-  cat <<EOT
-${1}security.protocol=SASL_SSL
-${1}sasl.mechanism=SCRAM-SHA-512
-${1}sasl.jaas.config=$jaas
-${1}ssl.truststore.type=PEM
-${1}ssl.truststore.location=$dir/certs/ca.crt
-${1}ssl.endpoint.identification.algorithm=HTTPS
+# The seed's client properties (tests of `verify --client-config`).
+cat > "$dir/client-sasl-scram.properties" <<EOT
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="my-user" password="$password";
+ssl.truststore.type=PEM
+ssl.truststore.location=$dir/certs/ca.crt
+ssl.endpoint.identification.algorithm=HTTPS
 EOT
-}
-client_security "" > "$dir/client-sasl-scram.properties"
 chmod 600 "$dir/client-sasl-scram.properties"
 
 # The keys Strimzi manages itself, as the test bed needs them; everything else comes from the
@@ -190,33 +192,10 @@ for site in a b; do
 done
 
 if [ "$with_mirror" = 1 ]; then
-  # The mirror, configured from amqdr's settings.
-  if [ "$profile" = legacy ]; then
-    { echo "bootstrap.servers=$(site_sasl a)"; client_security ""
-      "$amqdr" mirror properties --kind mm1-consumer "${amqdr_settings[@]}" | grep -v '^#'
-      echo "client.id=testbed-mm1"; } > "$dir/mm1-consumer.properties"
-    { echo "bootstrap.servers=$(site_sasl b)"; client_security ""
-      "$amqdr" mirror properties --kind mm1-producer "${amqdr_settings[@]}" | grep -v '^#'; } > "$dir/mm1-producer.properties"
-  else
-    { "$amqdr" mirror properties --kind mm2 "${amqdr_settings[@]}"
-      echo "source.bootstrap.servers=$(site_sasl a)"
-      echo "target.bootstrap.servers=$(site_sasl b)"
-      client_security "source."
-      client_security "target."
-      # Single-broker sites: the MM2 worker's own topics need replication factor 1.
-      echo "replication.factor=1"
-      echo "checkpoints.topic.replication.factor=1"
-      echo "heartbeats.topic.replication.factor=1"
-      echo "offset-syncs.topic.replication.factor=1"
-      echo "offset.storage.replication.factor=1"
-      echo "status.storage.replication.factor=1"
-      echo "config.storage.replication.factor=1"
-      echo "refresh.topics.interval.seconds=5"
-      echo "refresh.groups.interval.seconds=5"
-    } > "$dir/mm2.properties"
-  fi
-  chmod 600 "$dir"/mm*.properties
-  start_mirror
+  # The default a -> b mirror: the KafkaMirrorMaker2 / KafkaMirrorMaker amqdr renders, run the way
+  # Strimzi runs it (a Connect worker driven through its REST API / a MirrorMaker 1 process).
+  "$testbed_kafka" mirror --rendered "$dir/rendered.json" --instance-dir "$dir" > "$dir/mirror-status.json" ||
+    die "the mirror did not start; see $dir/mirror-status.json and $dir/logs/mirror-*.log"
 
   # Ready when a probe record produced on site a arrives on site b.
   probe_on_b() {
@@ -226,7 +205,7 @@ if [ "$with_mirror" = 1 ]; then
     [ "$total" -gt 0 ]
   }
   echo "testbed-probe" | run_java admin 128m "$(tool_class producer)" --bootstrap-server "$(site_plain a)" --topic my-topic >&2
-  wait_for 180 "mirror a -> b ($profile)" probe_on_b || die "the mirror did not copy the probe record; see $dir/logs/mirror.log"
+  wait_for 180 "mirror a -> b ($profile)" probe_on_b || die "the mirror did not copy the probe record; see $dir/logs/mirror-*.log"
 fi
 touch "$dir/ready"
 log "Kafka test bed $instance ($profile) up in $(( $(date +%s) - started ))s"
