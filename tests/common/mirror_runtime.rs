@@ -309,8 +309,20 @@ impl Connect {
         Ok(v.as_array().map(|a| a.iter().filter_map(|n| n.as_str().map(str::to_string)).collect()).unwrap_or_default())
     }
 
+    /// statusWithBackOff: a just-created connector has no status for a moment (404).
     async fn status(&self, name: &str) -> Result<Value> {
-        Ok(self.call_with_backoff("GET", &format!("/connectors/{}/status", encode(name)), None, &[200]).await?.1)
+        let path = format!("/connectors/{}/status", encode(name));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (code, body) = self.call_with_backoff("GET", &path, None, &[200, 404]).await?;
+            if code == 200 {
+                return Ok(body);
+            }
+            if Instant::now() > deadline {
+                return Err(rest_error("GET", &path, code, &body));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// PUT /connectors/{name}/{pause|resume|stop}, expecting Strimzi's status codes.
