@@ -214,6 +214,23 @@ fn is_zombie(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| s.split_whitespace().nth(2) == Some("Z")).unwrap_or(true)
 }
 
+/// Files below `root`, relative to it.
+fn files_under(root: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(relative) = path.strip_prefix(root) {
+                out.push(relative.to_path_buf());
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -548,13 +565,17 @@ impl MirrorRuntime {
             notes,
         );
 
-        std::fs::create_dir_all(&dir)?;
-        if secrets_root.exists() {
-            std::fs::remove_dir_all(&secrets_root)?;
-        }
+        // The running worker's working directory is the secrets folder: update files in place
+        // (like a Secret volume) and never replace the folder itself.
         std::fs::create_dir_all(&secrets_root)?;
+        for stale in files_under(&secrets_root)?.into_iter().filter(|f| !files.contains_key(f)) {
+            std::fs::remove_file(secrets_root.join(stale))?;
+        }
         for (path, bytes) in &files {
-            write_private(&secrets_root.join(path), bytes)?;
+            let file = secrets_root.join(path);
+            if std::fs::read(&file).ok().as_deref() != Some(bytes.as_slice()) {
+                write_private(&file, bytes)?;
+            }
         }
         write_private(&dir.join("worker.properties"), worker.as_bytes())?;
         std::fs::write(dir.join("kind"), "connect")?;
