@@ -6,8 +6,12 @@
 mod listeners_validator;
 #[path = "../tests/common/operator_fidelity.rs"]
 mod operator_fidelity;
+#[path = "../tests/common/mirror_runtime.rs"]
+mod mirror_runtime;
 #[path = "../tests/common/standin.rs"]
 mod standin;
+#[path = "../tests/common/topic_operator.rs"]
+mod topic_operator;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -24,6 +28,7 @@ async fn main() -> anyhow::Result<()> {
         operator_ready: true,
         apps_domain: "apps.testbed.local".into(),
         external_bootstraps: Default::default(),
+        kafka_sites: Default::default(),
     };
     let s = standin::Standin::start(client, options).await;
     eprintln!("operator-standin: running");

@@ -150,6 +150,9 @@ pub fn mm1_consumer_config(settings: &Settings) -> Vec<(String, String)> {
         ("auto.offset.reset".into(), "earliest".into()),
         ("max.partition.fetch.bytes".into(), max.to_string()),
         ("fetch.max.bytes".into(), max.max(52_428_800).to_string()),
+        // The consumer finds topics matching `include` when it refreshes metadata (every 5
+        // minutes by default): new production topics start mirroring within the sync interval.
+        ("metadata.max.age.ms".into(), (u64::from(settings.mirror.sync_interval_seconds) * 1000).to_string()),
     ]
 }
 

@@ -416,7 +416,16 @@ pub fn kafka_config(settings: &Settings) -> Map<String, Value> {
     config.insert("transaction.state.log.min.isr".into(), json!(min_isr));
     config.insert("default.replication.factor".into(), json!(rf));
     config.insert("min.insync.replicas".into(), json!(min_isr));
-    config.insert("auto.create.topics.enable".into(), json!(false));
+    // MirrorMaker 1 (legacy) never creates topics: without broker auto-creation on its target a
+    // new production topic makes its producer time out and, with abortOnSendFailure, the mirror
+    // exits and crash-loops. Both sites allow it because failback runs a reverse MirrorMaker 1
+    // with site a as target. MirrorMaker 2 creates its topics itself, so `current` keeps
+    // auto-creation off and typos in client topic names fail instead of creating topics.
+    let mm1_target = settings.profile == Profile::Legacy;
+    config.insert("auto.create.topics.enable".into(), json!(mm1_target));
+    if mm1_target {
+        config.insert("num.partitions".into(), json!(settings.topic.partitions));
+    }
     config.insert("message.max.bytes".into(), json!(k.message_max_bytes));
     config.insert("replica.fetch.max.bytes".into(), json!(k.message_max_bytes.max(1_048_576)));
     if let Some(r) = k.retention_bytes {
@@ -665,6 +674,20 @@ mod tests {
         assert!(m.substitute(DISCOVERED_SOURCE_BOOTSTRAP, "host:443"));
         assert!(!m.contains_string(DISCOVERED_SOURCE_BOOTSTRAP));
         assert_eq!(m.0["a"][1]["b"], "host:443");
+    }
+
+    #[test]
+    fn only_mirrormaker_1_sites_create_topics_on_first_use() {
+        let mut settings = Settings::default();
+        let current = kafka_config(&settings);
+        assert_eq!(current["auto.create.topics.enable"], json!(false));
+        assert!(!current.contains_key("num.partitions"));
+        settings.profile = Profile::Legacy;
+        settings.topic.partitions = 6;
+        let legacy = kafka_config(&settings);
+        assert_eq!(legacy["auto.create.topics.enable"], json!(true));
+        assert_eq!(legacy["num.partitions"], json!(6));
+        assert_eq!(legacy["default.replication.factor"], current["default.replication.factor"]);
     }
 
     #[test]

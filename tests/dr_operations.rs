@@ -257,7 +257,7 @@ async fn dr_cycle(profile: &str, kube_name: &str, api_version: &str, prefix: &st
         assert_eq!(p["lost"], 0, "{p:#}");
     }
     let rec_b = pair.record("b").await;
-    assert_eq!((rec_b["role"].as_str(), rec_b["epoch"].as_str()), (Some("primary"), Some("2")));
+    assert_eq!((rec_b["role"].as_str(), rec_b["epoch"].as_str()), ("primary", "2"));
     assert_eq!(pair.record("a").await["role"], "fenced");
     for run in [&run1, &run2] {
         let on_b = seqs(&all_records(&b, topic), run);

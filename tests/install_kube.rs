@@ -74,6 +74,7 @@ async fn standin(bed: &KubeTestbed, api_version: &str, layout: &Layout, operator
             operator_ready,
             apps_domain: "apps.testbed.local".into(),
             external_bootstraps: Default::default(),
+            kafka_sites: Default::default(),
         },
     )
     .await

@@ -56,6 +56,7 @@ async fn standin_for(bed: &KubeTestbed, kafka: &KafkaTestbed, api_version: &str,
             operator_ready: true,
             apps_domain: "apps.testbed.local".into(),
             external_bootstraps,
+            kafka_sites: Default::default(),
         },
     )
     .await

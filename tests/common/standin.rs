@@ -33,6 +33,10 @@ pub struct StandinOptions {
     /// made-up Route host: the address of a real broker (the Kafka test bed), so `amqdr verify`
     /// can find and reach it through the cluster as it would on OpenShift.
     pub external_bootstraps: std::collections::HashMap<String, String>,
+    /// Namespace -> the Kafka test bed site its Kafka runs on. In these namespaces the mirror
+    /// resources run for real (Connect worker / MirrorMaker 1 process, tests/common/mirror_runtime.rs)
+    /// and KafkaTopics are created on the brokers (tests/common/topic_operator.rs).
+    pub kafka_sites: std::collections::HashMap<String, super::mirror_runtime::KafkaSite>,
 }
 
 #[derive(Default, Debug)]
@@ -85,6 +89,15 @@ impl Standin {
         ];
         let j = journal.clone();
         let task = tokio::spawn(async move {
+            let _mirrors = (!options.kafka_sites.is_empty()).then(|| {
+                let j = j.clone();
+                let record: super::mirror_runtime::kube_driver::Recorder = Arc::new(move |note| match note {
+                    super::mirror_runtime::Note::Event(e) => j.lock().unwrap().events.push(e),
+                    super::mirror_runtime::Note::Violation(v) => j.lock().unwrap().violations.push(v),
+                });
+                let runtime = super::mirror_runtime::MirrorRuntime::new(options.kafka_sites.clone());
+                super::mirror_runtime::kube_driver::spawn(client.clone(), &options.api_version, runtime, record)
+            });
             let mut streams = Vec::new();
             for (kind, plural) in kinds {
                 if options.api_version.ends_with("/v1") && kind == "KafkaMirrorMaker" {
@@ -145,6 +158,10 @@ async fn on_custom(
     let ns = obj.metadata.namespace.clone().unwrap_or_default();
     if !options.namespaces.contains(&ns) {
         return Ok(());
+    }
+    let site = options.kafka_sites.get(&ns);
+    if site.is_some() && kind.starts_with("KafkaMirrorMaker") {
+        return Ok(()); // the mirror runtime's own watch reconciles these
     }
     let name = obj.metadata.name.clone().unwrap_or_default();
     let generation = obj.metadata.generation.unwrap_or(1);
@@ -217,9 +234,17 @@ async fn on_custom(
             status["username"] = json!(name);
             status["secret"] = json!(name);
         }
-        "KafkaTopic" => {
-            status["topicName"] = json!(data.pointer("/spec/topicName").and_then(Value::as_str).unwrap_or(&name));
-        }
+        "KafkaTopic" => match site {
+            Some(site) => {
+                let outcome = super::topic_operator::reconcile(&site.plain_bootstrap()?, &name, &data["spec"]).await?;
+                if let super::topic_operator::TopicOutcome::NotReady { message, .. } = &outcome {
+                    journal.lock().unwrap().violations.push(format!("KafkaTopic {ns}/{name}: {message}"));
+                }
+                status = outcome.status(&now());
+                status["observedGeneration"] = json!(generation);
+            }
+            None => status["topicName"] = json!(data.pointer("/spec/topicName").and_then(Value::as_str).unwrap_or(&name)),
+        },
         "KafkaMirrorMaker" | "KafkaMirrorMaker2" => {
             for path in ["/spec/consumer/tls/trustedCertificates/0/secretName", "/spec/target/tls/trustedCertificates/0/secretName"] {
                 if let Some(secret) = data.pointer(path).and_then(Value::as_str)

@@ -5,23 +5,39 @@
 
 kafka_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-profile_setup() { # profile
+# An instance is one pair of sites: `kafka-NAME` in the state folder (NAME defaults to the
+# profile: the shared test beds `legacy` and `current`; DR tests start their own, e.g. `dr-current`).
+profile_setup() { # profile [instance-name]
   profile=$1
   case "$profile" in
     legacy) kafka_version=3.9 ;;
     current) kafka_version=4.3 ;;
     *) die "profile must be legacy or current" ;;
   esac
-  dir="$testbed_state/kafka-$profile"
+  instance=${2:-$profile}
+  case "$instance" in
+    *[!a-z0-9-]* | "") die "instance names are lower-case letters, digits and dashes: $instance" ;;
+  esac
+  dir="$testbed_state/kafka-$instance"
   java_bin=${AMQDR_TESTBED_JAVA:-java}
 }
 
-# One up/down/ctl of a profile at a time. The lock file lives beside the state folder so that
+# ctl.sh and down.sh name an instance; its profile is recorded in its state folder.
+instance_setup() { # instance-name
+  local name=${1:?instance name}
+  [ -f "$testbed_state/kafka-$name/profile" ] || die "no Kafka test bed instance $name (tests/testbed/up kafka PROFILE --name $name)"
+  profile_setup "$(cat "$testbed_state/kafka-$name/profile")" "$name"
+}
+
+# One up/down/ctl of an instance at a time. The lock file lives beside the state folder so that
 # `down` can remove the folder; processes started while holding it get fd 9 closed (start_bg).
+# Commands run by a script that holds the lock (up.sh runs the mirror translation, which calls
+# ctl.sh) see AMQDR_TESTBED_KAFKA_LOCKED=<instance> and do not wait for it again.
 lock_profile() {
   mkdir -p "$testbed_state"
-  exec 9>"$testbed_state/.kafka-$profile.lock"
-  flock -w 900 9 || die "timed out waiting for another test bed command on the $profile Kafka test bed"
+  [ "${AMQDR_TESTBED_KAFKA_LOCKED:-}" = "$instance" ] && return 0
+  exec 9>"$testbed_state/.kafka-$instance.lock"
+  flock -w 900 9 || die "timed out waiting for another test bed command on the Kafka test bed $instance"
 }
 
 lib_dir() { "$kafka_here/fetch.sh" "$kafka_version"; }
@@ -78,11 +94,15 @@ start_broker() { # site
   wait_for 120 "Kafka broker of site $site ($profile)" broker_started "$site" || die "broker $site did not start; see $dir/logs/broker-$site.log"
 }
 
-start_mirror() {
-  if [ "$profile" = legacy ]; then
-    start_java mirror 256m kafka.tools.MirrorMaker --consumer.config "$dir/mm1-consumer.properties" \
-      --producer.config "$dir/mm1-producer.properties" --include "$(cat "$dir/mirror-include")"
-  else
-    start_java mirror 384m org.apache.kafka.connect.mirror.MirrorMaker "$dir/mm2.properties"
-  fi
+# A mirror resource's process as the mirror runtime configured it in mirrors/ID/: a Kafka
+# Connect distributed worker (KafkaMirrorMaker2; working directory = its mounted Secrets, read by
+# the `strimzisecrets` config provider) or MirrorMaker 1 (KafkaMirrorMaker).
+start_mirror_process() { # id
+  local id=$1 m="$dir/mirrors/$1"
+  [ -f "$m/kind" ] || die "mirror $id is not configured"
+  case "$(cat "$m/kind")" in
+    connect) (cd "$m/secrets" && start_java "mirror-$id" 384m org.apache.kafka.connect.cli.ConnectDistributed "$m/worker.properties") ;;
+    mm1) local args; mapfile -t args < "$m/args"; start_java "mirror-$id" 256m kafka.tools.MirrorMaker "${args[@]}" ;;
+    *) die "unknown mirror kind in $m/kind" ;;
+  esac
 }

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Stop the Kafka test bed of a profile, or of both; remove its state. Idempotent.
+# Stop Kafka test bed instances (`down.sh [INSTANCE...]`, default: all) and remove their state.
+# Stops every process the instance started (brokers, ZooKeeper, mirror processes). Idempotent.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
-profiles=("$@"); [ ${#profiles[@]} -gt 0 ] || profiles=(legacy current)
-for p in "${profiles[@]}"; do
-  profile_setup "$p"
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+  for d in "$testbed_state"/kafka-*/; do [ -d "$d" ] && names+=("$(basename "$d" | sed 's/^kafka-//')"); done
+fi
+for n in "${names[@]}"; do
+  dir="$testbed_state/kafka-$n"
   [ -d "$dir" ] || continue
+  instance=$n
   lock_profile
-  stop_pids "$dir"/mirror.pid "$dir"/broker-a.pid "$dir"/broker-b.pid "$dir"/zookeeper.pid
+  stop_pids "$dir"/*.pid
   rm -rf "$dir"
   exec 9>&-
-  log "stopped kafka-$p"
+  log "stopped kafka-$n"
 done

@@ -1,12 +1,28 @@
 #!/usr/bin/env bash
-# Start (or reuse) the Kafka test bed of a profile: legacy = Kafka 3.9 with ZooKeeper and
-# MirrorMaker 1, current = Kafka 4.3 KRaft with MirrorMaker 2. Prints only `export` lines.
-# Concurrent calls for one profile are serialised by a lock file (tests start it from several
+# Start (or reuse) a Kafka test bed instance: two single-node sites, legacy = Kafka 3.9 with
+# ZooKeeper and MirrorMaker 1, current = Kafka 4.3 KRaft with MirrorMaker 2. Prints only `export`
+# lines. `up.sh PROFILE [--name NAME] [--no-mirror] [--fresh]`: NAME (default: the profile) keeps
+# instances apart; --no-mirror starts the sites without the default a -> b mirror (DR tests make
+# their own through the operator stand-in); --fresh stops and wipes an instance first.
+# Brokers and topics take their settings from `amqdr render` (the Kafka and KafkaTopic amqdr
+# applies), keeping only what Strimzi itself manages (listeners, security, log dirs, node ids).
+# Concurrent calls for one instance are serialised by a lock file (tests start it from several
 # threads): the first starts it, the others wait and reuse it.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
-profile_setup "${1:?usage: up.sh legacy|current}"
+profile_arg=${1:?usage: up.sh legacy|current [--name NAME] [--no-mirror] [--fresh]}
+shift
+name_arg="" with_mirror=1 fresh=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --name) name_arg=${2:?--name needs a value}; shift 2 ;;
+    --no-mirror) with_mirror=0; shift ;;
+    --fresh) fresh=1; shift ;;
+    *) die "unknown argument $1" ;;
+  esac
+done
+profile_setup "$profile_arg" "$name_arg"
 lib=$(lib_dir)
 
 exports() {
@@ -25,30 +41,43 @@ export AMQDR_TOPIC=my-topic
 export AMQDR_CLIENT_CONFIG=$dir/client-sasl-scram.properties
 export AMQDR_KAFKA_LIB=$lib
 export AMQDR_TESTBED_KAFKA_DIR=$dir
+export AMQDR_TESTBED_KAFKA_INSTANCE=$instance
 EOT
 }
 
 healthy() {
   [ -f "$dir/ready" ] || return 1
+  [ "$(cat "$dir/mirror-mode")" = "$with_mirror" ] || return 1
   local p
-  for p in broker-a broker-b mirror; do alive "$dir/$p.pid" || return 1; done
+  for p in broker-a broker-b; do alive "$dir/$p.pid" || return 1; done
+  if [ "$with_mirror" = 1 ]; then
+    local m
+    for m in "$dir"/mirrors/*/; do
+      [ -f "$m/enabled" ] || continue
+      alive "$dir/mirror-$(basename "$m").pid" || return 1
+    done
+  fi
   if [ "$profile" = legacy ]; then alive "$dir/zookeeper.pid" || return 1; fi
 }
 
 lock_profile
+export AMQDR_TESTBED_KAFKA_LOCKED=$instance
 
-if healthy; then
+if [ "$fresh" = 0 ] && healthy; then
   exports
   exit 0
 fi
 stop_pids "$dir"/*.pid 2>/dev/null || true
 rm -rf "$dir"
 mkdir -p "$dir/logs" "$dir/certs" "$dir/data-a" "$dir/data-b" "$dir/zk"
+echo "$profile" > "$dir/profile"
+echo "$with_mirror" > "$dir/mirror-mode"
 started=$(date +%s)
 
-# amqdr itself: its CA code makes the certificates, its settings drive the mirror.
-(cd "$testbed_repo" && cargo build --quiet --bin amqdr --example testbed-certs) >&2
+# amqdr itself: its CA code makes the certificates, its rendering drives brokers, topic and mirror.
+(cd "$testbed_repo" && cargo build --quiet --bin amqdr --example testbed-certs --example testbed-kafka) >&2
 amqdr="$testbed_repo/target/debug/amqdr"
+testbed_kafka="$testbed_repo/target/debug/examples/testbed-kafka"
 "$testbed_repo/target/debug/examples/testbed-certs" --out "$dir/certs" --dns localhost --ip 127.0.0.1
 umask 077
 openssl rand -base64 24 | tr -d '/+=\n' | cut -c1-24 > "$dir/password"
@@ -59,28 +88,31 @@ mapfile -t p < <(free_ports 7)
 echo "${p[*]}" > "$dir/ports"
 read_ports
 
-# Settings shared with the mirror amqdr deploys; short sync interval so tests are fast.
-amqdr_settings=(--profile "$profile" --set mirror.syncIntervalSeconds="${AMQDR_TESTBED_SYNC_SECONDS:-2}")
+# What amqdr applies to a one-broker site, sized by amqdr's own logic (replication factors,
+# min ISR); a short sync interval so tests are fast. The same settings drive the mirror.
+amqdr_settings=(--profile "$profile" --brokers 1 --set topic.replicas=1 --set topic.minInsyncReplicas=1
+  --set mirror.syncIntervalSeconds="${AMQDR_TESTBED_SYNC_SECONDS:-2}")
+if [ "$profile" = legacy ]; then amqdr_settings+=(--set kafka.zookeeper=1); else amqdr_settings+=(--set kafka.controllers=1); fi
 "$amqdr" render --print-config "${amqdr_settings[@]}" > "$dir/amqdr-settings.yaml"
+(umask 077; "$amqdr" render -o json --show-secrets "${amqdr_settings[@]}" --set mirror.sourceBootstrap="$(site_sasl a)" \
+  --ca-cert "$dir/certs/ca.crt" --ca-key "$dir/certs/ca.key" --password-file "$dir/password" > "$dir/rendered.json")
 "$amqdr" mirror properties --kind mm1-consumer "${amqdr_settings[@]}" | sed -n 's/^group.id=//p' > "$dir/mirror-group"
-sed -n 's/^  include: //p' "$dir/amqdr-settings.yaml" | head -1 | tr -d "'\"" > "$dir/mirror-include"
 
-jaas="org.apache.kafka.common.security.scram.ScramLoginModule required username=\"my-user\" password=\"$password\";"
-client_security() { # prefix
-  cat <<EOT
-${1}security.protocol=SASL_SSL
-${1}sasl.mechanism=SCRAM-SHA-512
-${1}sasl.jaas.config=$jaas
-${1}ssl.truststore.type=PEM
-${1}ssl.truststore.location=$dir/certs/ca.crt
-${1}ssl.endpoint.identification.algorithm=HTTPS
+# The seed's client properties (tests of `verify --client-config`).
+cat > "$dir/client-sasl-scram.properties" <<EOT
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="my-user" password="$password";
+ssl.truststore.type=PEM
+ssl.truststore.location=$dir/certs/ca.crt
+ssl.endpoint.identification.algorithm=HTTPS
 EOT
-}
-client_security "" > "$dir/client-sasl-scram.properties"
 chmod 600 "$dir/client-sasl-scram.properties"
 
+# The keys Strimzi manages itself, as the test bed needs them; everything else comes from the
+# Kafka amqdr renders (testbed-kafka broker-config refuses a rendered key Strimzi manages).
 write_broker() { # site plain sasl ctrl
-  local site=$1 plain=$2 sasl=$3 ctrl=$4 f="$dir/broker-$1.properties"
+  local site=$1 plain=$2 sasl=$3 ctrl=$4 f="$dir/broker-$1.base.properties"
   if [ "$profile" = legacy ]; then
     cat > "$f" <<EOT
 broker.id=0
@@ -100,6 +132,7 @@ advertised.listeners=PLAINTEXT://127.0.0.1:$plain,SASL_SSL://localhost:$sasl
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
 EOT
   fi
+  # Below: small machine (threads, offsets partitions, no rebalance delay, bounded disk use).
   cat >> "$f" <<EOT
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/data-$site
@@ -109,20 +142,12 @@ ssl.keystore.type=PEM
 ssl.keystore.location=$dir/certs/server.pem
 num.network.threads=2
 num.io.threads=2
-num.partitions=3
-offsets.topic.replication.factor=1
 offsets.topic.num.partitions=3
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-default.replication.factor=1
-min.insync.replicas=1
 group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=false
-message.max.bytes=$(sed -n 's/^  messageMaxBytes: //p' "$dir/amqdr-settings.yaml")
-replica.fetch.max.bytes=2097152
 log.retention.bytes=536870912
 log.segment.bytes=67108864
 EOT
+  "$testbed_kafka" broker-config --rendered "$dir/rendered.json" --site "$site" --base "$f" > "$dir/broker-$site.properties"
 }
 write_broker a "$a_plain" "$a_sasl" "$a_ctrl"
 write_broker b "$b_plain" "$b_sasl" "$b_ctrl"
@@ -161,49 +186,27 @@ if [ "$profile" = legacy ]; then
       --entity-type users --entity-name my-user >&2
   done
 fi
-max_bytes=$(sed -n 's/^  messageMaxBytes: //p' "$dir/amqdr-settings.yaml")
+# The KafkaTopic of each site, created as the Topic Operator would.
 for site in a b; do
-  admin "$site" "$(tool_class topics)" --create --if-not-exists --topic my-topic --partitions 3 \
-    --replication-factor 1 --config "max.message.bytes=$max_bytes" >&2
+  "$testbed_kafka" topic --rendered "$dir/rendered.json" --site "$site" --bootstrap "$(site_plain "$site")" >&2
 done
 
-# The mirror, configured from amqdr's settings.
-if [ "$profile" = legacy ]; then
-  { echo "bootstrap.servers=$(site_sasl a)"; client_security ""
-    "$amqdr" mirror properties --kind mm1-consumer "${amqdr_settings[@]}" | grep -v '^#'
-    echo "client.id=testbed-mm1"; } > "$dir/mm1-consumer.properties"
-  { echo "bootstrap.servers=$(site_sasl b)"; client_security ""
-    "$amqdr" mirror properties --kind mm1-producer "${amqdr_settings[@]}" | grep -v '^#'; } > "$dir/mm1-producer.properties"
-else
-  { "$amqdr" mirror properties --kind mm2 "${amqdr_settings[@]}"
-    echo "source.bootstrap.servers=$(site_sasl a)"
-    echo "target.bootstrap.servers=$(site_sasl b)"
-    client_security "source."
-    client_security "target."
-    # Single-broker sites: the MM2 worker's own topics need replication factor 1.
-    echo "replication.factor=1"
-    echo "checkpoints.topic.replication.factor=1"
-    echo "heartbeats.topic.replication.factor=1"
-    echo "offset-syncs.topic.replication.factor=1"
-    echo "offset.storage.replication.factor=1"
-    echo "status.storage.replication.factor=1"
-    echo "config.storage.replication.factor=1"
-    echo "refresh.topics.interval.seconds=5"
-    echo "refresh.groups.interval.seconds=5"
-  } > "$dir/mm2.properties"
-fi
-chmod 600 "$dir"/mm*.properties
-start_mirror
+if [ "$with_mirror" = 1 ]; then
+  # The default a -> b mirror: the KafkaMirrorMaker2 / KafkaMirrorMaker amqdr renders, run the way
+  # Strimzi runs it (a Connect worker driven through its REST API / a MirrorMaker 1 process).
+  "$testbed_kafka" mirror --rendered "$dir/rendered.json" --instance-dir "$dir" > "$dir/mirror-status.json" ||
+    die "the mirror did not start; see $dir/mirror-status.json and $dir/logs/mirror-*.log"
 
-# Ready when a probe record produced on site a arrives on site b.
-probe_on_b() {
-  local total
-  total=$(run_java admin 128m "$(tool_class offsets)" --bootstrap-server "$(site_plain b)" --topic my-topic 2>/dev/null |
-    awk -F: '{s += $3} END {print s + 0}')
-  [ "$total" -gt 0 ]
-}
-echo "testbed-probe" | run_java admin 128m "$(tool_class producer)" --bootstrap-server "$(site_plain a)" --topic my-topic >&2
-wait_for 180 "mirror a -> b ($profile)" probe_on_b || die "the mirror did not copy the probe record; see $dir/logs/mirror.log"
+  # Ready when a probe record produced on site a arrives on site b.
+  probe_on_b() {
+    local total
+    total=$(run_java admin 128m "$(tool_class offsets)" --bootstrap-server "$(site_plain b)" --topic my-topic 2>/dev/null |
+      awk -F: '{s += $3} END {print s + 0}')
+    [ "$total" -gt 0 ]
+  }
+  echo "testbed-probe" | run_java admin 128m "$(tool_class producer)" --bootstrap-server "$(site_plain a)" --topic my-topic >&2
+  wait_for 180 "mirror a -> b ($profile)" probe_on_b || die "the mirror did not copy the probe record; see $dir/logs/mirror-*.log"
+fi
 touch "$dir/ready"
-log "Kafka test bed $profile up in $(( $(date +%s) - started ))s"
+log "Kafka test bed $instance ($profile) up in $(( $(date +%s) - started ))s"
 exports

@@ -1,0 +1,247 @@
+//! The Kafka test bed's link to what amqdr renders (`amqdr render -o json`): the brokers, the
+//! topic and the mirror are made from the resources amqdr would apply, the way Strimzi would
+//! make them, so a setting amqdr gets wrong breaks a test.
+//!
+//! - `testbed-kafka broker-config --rendered PLAN.json --site a|b --base FILE` prints a broker's
+//!   properties: the test bed's own keys (listeners, security, log dirs, node ids: what Strimzi
+//!   manages itself) from FILE, then the Kafka's `spec.kafka.config`. A rendered key Strimzi
+//!   manages itself is an error (Strimzi would drop it with a warning).
+//! - `testbed-kafka topic --rendered PLAN.json --site a|b --bootstrap HOST:PORT` creates or
+//!   updates the site's KafkaTopic on the brokers as the Topic Operator does.
+//! - `testbed-kafka mirror --rendered PLAN.json --instance-dir DIR` runs the rendered
+//!   KafkaMirrorMaker2 / KafkaMirrorMaker on the instance as the cluster operator would (see
+//!   tests/common/mirror_runtime.rs).
+
+#[path = "../tests/common/mirror_runtime.rs"]
+mod mirror_runtime;
+#[path = "../tests/common/topic_operator.rs"]
+mod topic_operator;
+
+use anyhow::{Context, Result, bail};
+use base64::Engine;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+/// `spec.kafka.config` prefixes the cluster operator manages itself (KafkaClusterSpec
+/// FORBIDDEN_PREFIXES, 0.45.2 and 1.2.0), and the exceptions it lets through.
+const STRIMZI_MANAGED_PREFIXES: &[&str] = &[
+    "listeners",
+    "advertised.",
+    "broker.",
+    "listener.",
+    "host.name",
+    "port",
+    "inter.broker.listener.name",
+    "sasl.",
+    "ssl.",
+    "security.",
+    "password.",
+    "log.dir",
+    "zookeeper.connect",
+    "zookeeper.set.acl",
+    "zookeeper.ssl",
+    "zookeeper.clientCnxnSocket",
+    "authorizer.",
+    "super.user",
+    "cruise.control.metrics.topic",
+    "cruise.control.metrics.reporter.bootstrap.servers",
+    "node.id",
+    "process.roles",
+    "controller.",
+    "metadata.log.dir",
+    "zookeeper.metadata.migration.enable",
+    "client.quota.callback.static.",
+    "prometheus.metrics.reporter.",
+    "cordoned.log.dirs",
+];
+const STRIMZI_MANAGED_EXCEPTIONS: &[&str] = &[
+    "zookeeper.connection.timeout.ms",
+    "sasl.server.max.receive.size",
+    "ssl.cipher.suites",
+    "ssl.protocol",
+    "ssl.enabled.protocols",
+    "ssl.secure.random.implementation",
+    "broker.session.timeout.ms",
+    "broker.heartbeat.interval.ms",
+    "controller.socket.timeout.ms",
+    "controller.quorum.election.backoff.max.ms",
+    "controller.quorum.election.timeout.ms",
+    "controller.quorum.fetch.timeout.ms",
+];
+
+fn strimzi_managed(key: &str) -> bool {
+    let lower = key.to_lowercase();
+    STRIMZI_MANAGED_PREFIXES.iter().any(|p| lower.starts_with(p)) && !STRIMZI_MANAGED_EXCEPTIONS.contains(&key)
+}
+
+struct Args {
+    rendered: Option<PathBuf>,
+    site: Option<String>,
+    base: Option<PathBuf>,
+    bootstrap: Option<String>,
+    instance_dir: Option<PathBuf>,
+}
+
+fn parse(args: impl Iterator<Item = String>) -> Result<Args> {
+    let mut out = Args { rendered: None, site: None, base: None, bootstrap: None, instance_dir: None };
+    let mut args = args.peekable();
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--rendered" => out.rendered = Some(value()?.into()),
+            "--site" => out.site = Some(value()?),
+            "--base" => out.base = Some(value()?.into()),
+            "--bootstrap" => out.bootstrap = Some(value()?),
+            "--instance-dir" => out.instance_dir = Some(value()?.into()),
+            other => bail!("unknown argument {other}"),
+        }
+    }
+    Ok(out)
+}
+
+/// The objects of `amqdr render -o json`.
+fn rendered_objects(path: &std::path::Path) -> Result<Vec<Value>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let doc: Value = serde_json::from_str(&text).with_context(|| format!("{} is not amqdr's JSON plan", path.display()))?;
+    Ok(doc["objects"].as_array().context("no objects in the rendered plan")?.clone())
+}
+
+/// The site's object of `kind` (amqdr labels every site object with `amqdr.io/site`).
+fn site_object<'a>(objects: &'a [Value], kind: &str, site: &str) -> Result<&'a Value> {
+    objects
+        .iter()
+        .find(|o| o["kind"] == kind && o.pointer("/metadata/labels/amqdr.io~1site").and_then(Value::as_str) == Some(site))
+        .with_context(|| format!("amqdr rendered no {kind} for site {site}"))
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn broker_config(args: Args) -> Result<()> {
+    let objects = rendered_objects(&args.rendered.context("--rendered is required")?)?;
+    let site = args.site.context("--site is required")?;
+    let base_path = args.base.context("--base is required")?;
+    let base = std::fs::read_to_string(&base_path).with_context(|| format!("reading {}", base_path.display()))?;
+    let kafka = site_object(&objects, "Kafka", &site)?;
+    let config = kafka.pointer("/spec/kafka/config").and_then(Value::as_object).context("the Kafka has no spec.kafka.config")?;
+    let managed: Vec<&String> = config.keys().filter(|k| strimzi_managed(k)).collect();
+    if !managed.is_empty() {
+        bail!("amqdr renders {managed:?} in spec.kafka.config of site {site}: Strimzi manages these itself and ignores them");
+    }
+    let mut out = String::from("# The test bed's own keys (what Strimzi manages itself).\n");
+    for line in base.lines() {
+        let key = line.split('=').next().unwrap_or_default().trim();
+        if !config.contains_key(key) {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.push_str("# spec.kafka.config as amqdr renders it.\n");
+    for (k, v) in config {
+        out.push_str(&format!("{k}={}\n", scalar(v)));
+    }
+    print!("{out}");
+    Ok(())
+}
+
+async fn topic(args: Args) -> Result<()> {
+    let objects = rendered_objects(&args.rendered.context("--rendered is required")?)?;
+    let site = args.site.context("--site is required")?;
+    let bootstrap = args.bootstrap.context("--bootstrap is required")?;
+    let topic = site_object(&objects, "KafkaTopic", &site)?;
+    let name = topic.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+    match topic_operator::reconcile(&bootstrap, name, &topic["spec"]).await? {
+        topic_operator::TopicOutcome::Ready { topic_name } => {
+            eprintln!("testbed: topic {topic_name} ready on site {site}");
+            Ok(())
+        }
+        topic_operator::TopicOutcome::NotReady { topic_name, reason, message } => {
+            bail!("the KafkaTopic of site {site} ({topic_name}) is not ready: {reason}: {message}")
+        }
+    }
+}
+
+/// The Kubernetes API as the rendered plan has it: the Secrets amqdr would apply.
+struct RenderedApi {
+    objects: Vec<Value>,
+}
+
+impl mirror_runtime::ClusterApi for RenderedApi {
+    async fn secret(&self, namespace: &str, name: &str) -> Result<Option<BTreeMap<String, Vec<u8>>>> {
+        let Some(secret) = self.objects.iter().find(|o| {
+            o["kind"] == "Secret"
+                && o.pointer("/metadata/namespace").and_then(Value::as_str) == Some(namespace)
+                && o["metadata"]["name"] == name
+        }) else {
+            return Ok(None);
+        };
+        let mut data = BTreeMap::new();
+        for (k, v) in secret.get("data").and_then(Value::as_object).into_iter().flatten() {
+            let text = v.as_str().unwrap_or_default();
+            if text == "<redacted>" {
+                bail!("Secret {namespace}/{name} is redacted: render with --show-secrets");
+            }
+            data.insert(k.clone(), base64::engine::general_purpose::STANDARD.decode(text)?);
+        }
+        for (k, v) in secret.get("stringData").and_then(Value::as_object).into_iter().flatten() {
+            data.insert(k.clone(), v.as_str().unwrap_or_default().as_bytes().to_vec());
+        }
+        Ok(Some(data))
+    }
+
+    async fn config_map(&self, _namespace: &str, _name: &str) -> Result<Option<BTreeMap<String, String>>> {
+        Ok(None)
+    }
+
+    async fn put_config_map_entry(&self, namespace: &str, name: &str, _key: &str, _value: &str, _owner: &Value) -> Result<()> {
+        bail!("no Kubernetes API to write ConfigMap {namespace}/{name} to")
+    }
+
+    async fn remove_annotations(&self, _kind: &str, _namespace: &str, _name: &str, _keys: &[&str]) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Run the rendered mirror resource on the instance: the Kafka namespaces amqdr renders map to
+/// the instance's sites a and b.
+async fn mirror(args: Args) -> Result<()> {
+    let objects = rendered_objects(&args.rendered.context("--rendered is required")?)?;
+    let instance_dir = args.instance_dir.context("--instance-dir is required")?;
+    let mut sites = HashMap::new();
+    for site in ["a", "b"] {
+        let kafka = site_object(&objects, "Kafka", site)?;
+        let namespace = kafka.pointer("/metadata/namespace").and_then(Value::as_str).context("Kafka without namespace")?;
+        sites.insert(namespace.to_string(), mirror_runtime::KafkaSite::new(&instance_dir, site));
+    }
+    let resource = objects
+        .iter()
+        .find(|o| o["kind"] == mirror_runtime::MM2_KIND || o["kind"] == mirror_runtime::MM1_KIND)
+        .context("amqdr rendered no mirror resource")?;
+    let kind = resource["kind"].as_str().unwrap_or_default();
+    let runtime = mirror_runtime::MirrorRuntime::new(sites);
+    let reconciled = runtime.reconcile(&RenderedApi { objects: objects.clone() }, kind, resource).await;
+    println!("{}", serde_json::to_string_pretty(&reconciled.status)?);
+    let ready = reconciled.status["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == "Ready");
+    if !ready {
+        bail!("the {kind} is not ready: {:?}", reconciled.notes);
+    }
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    let mut argv = std::env::args().skip(1);
+    let command = argv.next().context("usage: testbed-kafka broker-config|topic|mirror ...")?;
+    let args = parse(argv)?;
+    match command.as_str() {
+        "broker-config" => broker_config(args),
+        "topic" => topic(args).await,
+        "mirror" => mirror(args).await,
+        other => bail!("unknown command {other}"),
+    }
+}
