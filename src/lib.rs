@@ -16,4 +16,5 @@ pub mod profile;
 pub mod progress;
 pub mod render;
 pub mod settings;
+pub mod truststore;
 pub mod verify;
