@@ -92,6 +92,15 @@ impl StoreType {
     /// Java's default `KeyStore` type for Kafka clients (`ssl.truststore.type` unset).
     pub const JAVA_DEFAULT: StoreType = StoreType::Jks;
 
+    /// The name as `ssl.truststore.type` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreType::Jks => "JKS",
+            StoreType::Pkcs12 => "PKCS12",
+            StoreType::Pem => "PEM",
+        }
+    }
+
     /// Key store type names are case-insensitive in Java.
     pub fn parse(name: &str) -> Option<Self> {
         match name.trim().to_ascii_uppercase().as_str() {
@@ -152,13 +161,12 @@ pub fn read_trust_store(bytes: &[u8], declared: StoreType, password: Option<&str
         let certificates = read_pem(bytes)?;
         return Ok(LoadedStore { format: "PEM", certificates });
     }
-    let declared_name = if declared == StoreType::Jks { "JKS" } else { "PKCS12" };
     let magic = bytes.get(..4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
     let certificates = match magic {
         Some(JKS_MAGIC) => read_jks(bytes, password)?,
         Some(JCEKS_MAGIC) => return Err(TrustStoreError::Jceks),
         _ if bytes.trim_ascii_start().starts_with(b"-----BEGIN") => {
-            return Err(TrustStoreError::PemText { declared: declared_name });
+            return Err(TrustStoreError::PemText { declared: declared.name() });
         }
         _ => read_pkcs12(bytes, password)?,
     };

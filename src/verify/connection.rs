@@ -265,7 +265,7 @@ impl TrustStoreProperties {
             usage(format!("ssl.truststore.location={loc}: cannot read it{relative}: {e}"), None)
         })?;
         let declared = if self.type_given {
-            format!("ssl.truststore.type={}", type_name(self.store_type))
+            format!("ssl.truststore.type={}", self.store_type.name())
         } else {
             "ssl.truststore.type is not set (Java's default: JKS)".to_string()
         };
@@ -293,14 +293,6 @@ impl TrustStoreProperties {
             pem: loaded.to_pem(),
             origin: format!("trust store {loc} ({}, from --client-config {})", loaded.format, config.display()),
         })
-    }
-}
-
-fn type_name(t: StoreType) -> &'static str {
-    match t {
-        StoreType::Jks => "JKS",
-        StoreType::Pkcs12 => "PKCS12",
-        StoreType::Pem => "PEM",
     }
 }
 
