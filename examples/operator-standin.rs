@@ -4,10 +4,10 @@
 
 #[path = "../tests/common/listeners_validator.rs"]
 mod listeners_validator;
-#[path = "../tests/common/operator_fidelity.rs"]
-mod operator_fidelity;
 #[path = "../tests/common/mirror_runtime.rs"]
 mod mirror_runtime;
+#[path = "../tests/common/operator_fidelity.rs"]
+mod operator_fidelity;
 #[path = "../tests/common/standin.rs"]
 mod standin;
 #[path = "../tests/common/topic_operator.rs"]

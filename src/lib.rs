@@ -19,4 +19,5 @@ pub mod progress;
 pub mod render;
 pub mod settings;
 pub mod strimzi_rules;
+pub mod truststore;
 pub mod verify;

@@ -1,8 +1,10 @@
-//! Secret material a deployment needs — the shared cluster CA, the SCRAM password, the image pull
-//! secret — and where each came from. Nothing here is ever defaulted to a fixed value.
+//! Secret material a deployment needs — the shared cluster CA (and its PKCS#12 trust store), the
+//! SCRAM password, the image pull secret — and where each came from. Nothing here is ever
+//! defaulted to a fixed value.
 
 use crate::certs::CertificateAuthority;
 use crate::settings::Settings;
+use crate::truststore::CaTrustStore;
 use anyhow::{Context, Result};
 use base64::Engine;
 use rand::distr::{Alphanumeric, SampleString};
@@ -31,6 +33,8 @@ impl fmt::Display for Provenance {
 pub struct Material {
     pub ca: CertificateAuthority,
     pub ca_provenance: Provenance,
+    /// `ca.p12` / `ca.password` of `<cluster>-cluster-ca-cert`, the same in both sites.
+    pub ca_truststore: CaTrustStore,
     pub password: String,
     pub password_provenance: Provenance,
     /// dockerconfigjson bytes of the image pull secret.
@@ -42,6 +46,7 @@ impl fmt::Debug for Material {
         f.debug_struct("Material")
             .field("ca", &self.ca.subject())
             .field("ca_provenance", &self.ca_provenance)
+            .field("ca_truststore", &self.ca_truststore)
             .field("password", &"<redacted>")
             .field("password_provenance", &self.password_provenance)
             .field("pull_secret", &self.pull_secret.as_ref().map(|_| "<redacted>"))
@@ -53,6 +58,8 @@ impl fmt::Debug for Material {
 #[derive(Default, Clone)]
 pub struct Existing {
     pub ca: Option<(CertificateAuthority, String)>,
+    /// CA trust stores found (`ca.p12` + `ca.password`), in site order; kept if one matches the CA.
+    pub ca_truststores: Vec<CaTrustStore>,
     pub password: Option<(String, String)>,
 }
 
@@ -66,6 +73,11 @@ impl Material {
                 (CertificateAuthority::from_pem_files(cert, key)?, Provenance::File(cert.display().to_string()))
             }
             _ => (CertificateAuthority::generate("amqdr-cluster-ca", settings.ca.validity_days)?, Provenance::Generated),
+        };
+        // A new store has a new salt and password: keep the cluster's while it still fits the CA.
+        let ca_truststore = match existing.ca_truststores.into_iter().find(|t| t.trusts_only(&ca.cert_pem)) {
+            Some(kept) => kept,
+            None => CaTrustStore::generate(&ca.cert_pem)?,
         };
         let (password, password_provenance) = match (existing.password, &settings.user.password_file) {
             (Some((p, from)), _) => (p, Provenance::Cluster(from)),
@@ -83,7 +95,7 @@ impl Material {
             ),
             None => None,
         };
-        Ok(Material { ca, ca_provenance, password, password_provenance, pull_secret })
+        Ok(Material { ca, ca_provenance, ca_truststore, password, password_provenance, pull_secret })
     }
 
     /// Material for offline rendering (`render`, `--dry-run`): files if given, else generated.
@@ -173,13 +185,37 @@ mod tests {
             &settings,
             Existing {
                 ca: Some((ca.clone(), "a/my-cluster-cluster-ca".into())),
+                ca_truststores: vec![],
                 password: Some(("pw".into(), "a/my-user-password".into())),
             },
         )
         .unwrap();
         assert_eq!(m.ca.cert_pem, ca.cert_pem);
+        assert!(m.ca_truststore.trusts_only(&ca.cert_pem), "a trust store is made for the CA when the cluster has none");
         assert_eq!(m.password, "pw");
         assert!(matches!(m.ca_provenance, Provenance::Cluster(_)));
         assert!(!format!("{m:?}").contains("pw\""), "Debug must not print the password");
+    }
+
+    #[test]
+    fn cluster_trust_store_is_kept_while_it_fits_the_ca() {
+        let settings = Settings::default();
+        let ca = CertificateAuthority::generate("in-cluster", 365).unwrap();
+        let other = CertificateAuthority::generate("other", 365).unwrap();
+        let kept = CaTrustStore::generate(&ca.cert_pem).unwrap();
+        let stale = CaTrustStore::generate(&other.cert_pem).unwrap();
+        let resolve = |stores: Vec<CaTrustStore>| {
+            Material::resolve(
+                &settings,
+                Existing { ca: Some((ca.clone(), "a/my-cluster-cluster-ca".into())), ca_truststores: stores, password: None },
+            )
+            .unwrap()
+            .ca_truststore
+        };
+        // Site a's store is for another CA, site b's fits: b's is kept (and both sites get it).
+        assert_eq!(resolve(vec![stale.clone(), kept.clone()]), kept);
+        let fresh = resolve(vec![stale.clone()]);
+        assert_ne!(fresh, stale);
+        assert!(fresh.trusts_only(&ca.cert_pem));
     }
 }

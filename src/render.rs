@@ -299,6 +299,9 @@ pub struct UserCtx {
 pub struct SecretsCtx {
     pub ca_cert_b64: String,
     pub ca_key_b64: String,
+    /// The CA as a PKCS#12 trust store and its password, as Strimzi publishes its own CAs.
+    pub ca_p12_b64: String,
+    pub ca_p12_password_b64: String,
     pub password_b64: String,
 }
 
@@ -522,6 +525,8 @@ impl SiteContext {
             secrets: SecretsCtx {
                 ca_cert_b64: ca_cert_b64.clone(),
                 ca_key_b64: b64(&material.ca.key_pem),
+                ca_p12_b64: b64(&material.ca_truststore.p12),
+                ca_p12_password_b64: b64(&material.ca_truststore.password),
                 password_b64: password_b64.clone(),
             },
             mirror: MirrorCtx {
@@ -653,9 +658,11 @@ mod tests {
     #[test]
     fn redaction_keeps_certificates_only() {
         let m = Manifest(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"},
-            "data": {"ca.crt": "Q0VSVA==", "ca.key": "S0VZ", "password": "cHc="}}));
+            "data": {"ca.crt": "Q0VSVA==", "ca.key": "S0VZ", "password": "cHc=", "ca.p12": "UDEy", "ca.password": "cHc="}}));
         let r = m.redacted();
         assert_eq!(r.0["data"]["ca.crt"], "Q0VSVA==");
+        assert_eq!(r.0["data"]["ca.p12"], REDACTED);
+        assert_eq!(r.0["data"]["ca.password"], REDACTED);
         assert_eq!(r.0["data"]["ca.key"], REDACTED);
         assert_eq!(r.0["data"]["password"], REDACTED);
     }

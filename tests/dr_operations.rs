@@ -209,7 +209,21 @@ async fn dr_cycle(profile: &str, kube_name: &str, api_version: &str, prefix: &st
     let out = pair.amqdr(&["uninstall", "--timeout", "120s"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let out = pair
-        .amqdr(&["install", "--listener", "loadbalancer", "-o", "json", "--timeout", "180s", "--ca-cert", &ca_cert, "--ca-key", &ca_key, "--password-file", &password])
+        .amqdr(&[
+            "install",
+            "--listener",
+            "loadbalancer",
+            "-o",
+            "json",
+            "--timeout",
+            "180s",
+            "--ca-cert",
+            &ca_cert,
+            "--ca-key",
+            &ca_key,
+            "--password-file",
+            &password,
+        ])
         .await;
     ok(&out);
     assert_eq!(pair.record("a").await["role"], "primary");
@@ -291,9 +305,8 @@ async fn dr_cycle(profile: &str, kube_name: &str, api_version: &str, prefix: &st
     assert!(stderr(&out).contains("7 record(s)") && stderr(&out).contains("--stranded"), "{}", stderr(&out));
     let export = tempfile::tempdir().unwrap();
     let file = export.path().join("stranded.jsonl");
-    let prepared = ok(&pair
-        .amqdr(&["failback", "prepare", "--yes", "-o", "json", "--stranded", "export", "--to", file.to_str().unwrap()])
-        .await);
+    let prepared =
+        ok(&pair.amqdr(&["failback", "prepare", "--yes", "-o", "json", "--stranded", "export", "--to", file.to_str().unwrap()]).await);
     assert_eq!(prepared["stranded_records"], 7, "{prepared:#}");
     let lines: Vec<Value> = std::fs::read_to_string(&file).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 7);
@@ -388,9 +401,8 @@ async fn dr_cycle(profile: &str, kube_name: &str, api_version: &str, prefix: &st
     let on_a = seqs(&all_records(&a, topic), &run_u);
     let not_on_b: HashSet<u64> = on_a.keys().filter(|s| !on_b.contains_key(s)).copied().collect();
     let file = export.path().join("unplanned.jsonl");
-    let prepared = ok(&pair
-        .amqdr(&["failback", "prepare", "--yes", "-o", "json", "--stranded", "export", "--to", file.to_str().unwrap()])
-        .await);
+    let prepared =
+        ok(&pair.amqdr(&["failback", "prepare", "--yes", "-o", "json", "--stranded", "export", "--to", file.to_str().unwrap()]).await);
     let exported: HashSet<u64> = std::fs::read_to_string(&file)
         .unwrap_or_default()
         .lines()

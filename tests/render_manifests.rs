@@ -10,6 +10,7 @@ use amqdr::plan::{Plan, Scope};
 use amqdr::profile::Profile;
 use amqdr::render::{self, Manifest};
 use amqdr::settings::{Origin, Override, Settings, SettingsSource, Sources};
+use amqdr::truststore::CaTrustStore;
 use serde_json::Value;
 
 // The stand-in's copy of the operator's listener rules, independent of amqdr's validation.
@@ -23,6 +24,7 @@ fn fixed_material() -> Material {
             key_pem: "-----BEGIN PRIVATE KEY-----\nTEST-KEY\n-----END PRIVATE KEY-----\n".into(),
         },
         ca_provenance: Provenance::Generated,
+        ca_truststore: CaTrustStore { p12: b"TEST-P12".to_vec(), password: "test-store-password".into() },
         password: "test-password".into(),
         password_provenance: Provenance::Generated,
         pull_secret: Some(br#"{"auths":{"registry.example.com":{"auth":"dGVzdDp0ZXN0"}}}"#.to_vec()),
@@ -71,8 +73,11 @@ fn secrets_are_redacted_unless_asked() {
     let redacted = render::to_yaml_documents(p.objects(), false).unwrap();
     assert!(!redacted.contains("dGVzdC1wYXNzd29yZA=="), "password (base64) leaked");
     assert!(!redacted.contains("TEST-KEY"));
+    assert!(!redacted.contains("VEVTVC1QMTI="), "ca.p12 leaked");
+    assert!(!redacted.contains("dGVzdC1zdG9yZS1wYXNzd29yZA=="), "ca.password leaked");
     let shown = render::to_yaml_documents(p.objects(), true).unwrap();
     assert!(shown.contains("dGVzdC1wYXNzd29yZA=="));
+    assert!(shown.contains("VEVTVC1QMTI=") && shown.contains("dGVzdC1zdG9yZS1wYXNzd29yZA=="));
 }
 
 #[test]

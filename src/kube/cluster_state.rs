@@ -10,6 +10,7 @@ use crate::profile::ListenerType;
 use crate::render::user_password_secret;
 use crate::settings::{Settings, SiteId};
 use crate::strimzi_rules;
+use crate::truststore::CaTrustStore;
 use anyhow::{Context, Result, anyhow, bail};
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
 use k8s_openapi::api::core::v1::Secret;
@@ -110,7 +111,15 @@ async fn read_secret(cluster: &Cluster, namespace: &str, name: &str) -> Result<O
     api.get_opt(name).await.with_context(|| format!("reading Secret {name} in {namespace} ({})", cluster.context))
 }
 
-/// The CA and password already installed, if any. Both sites must agree.
+/// `ca.p12` with its `ca.password` from a CA certificate Secret, when both are there.
+fn ca_truststore(secret: &Secret) -> Option<CaTrustStore> {
+    let data = secret.data.as_ref()?;
+    let p12 = data.get("ca.p12")?.0.clone();
+    let password = String::from_utf8(data.get("ca.password")?.0.clone()).ok()?;
+    Some(CaTrustStore { p12, password })
+}
+
+/// The CA (with its trust stores) and password already installed, if any. Both sites must agree.
 pub async fn existing_material(clusters: &Clusters, settings: &Settings) -> Result<Existing> {
     let pairs: Vec<(SiteId, Cluster)> = SiteId::ALL.iter().map(|s| (*s, clusters.site(*s).clone())).collect();
     existing_material_from(&pairs, settings).await
@@ -120,6 +129,7 @@ pub async fn existing_material(clusters: &Clusters, settings: &Settings) -> Resu
 pub async fn existing_material_from(sites: &[(SiteId, Cluster)], settings: &Settings) -> Result<Existing> {
     let mut cas: Vec<(SiteId, CertificateAuthority, String)> = Vec::new();
     let mut passwords: Vec<(SiteId, String, String)> = Vec::new();
+    let mut ca_truststores = Vec::new();
     for (site, cluster) in sites {
         let (site, cluster) = (*site, cluster);
         let st = settings.site(site);
@@ -128,6 +138,7 @@ pub async fn existing_material_from(sites: &[(SiteId, Cluster)], settings: &Sett
         let key_name = format!("{}-cluster-ca", st.cluster_name);
         let cert = read_secret(cluster, ns, &cert_name).await?;
         let key = read_secret(cluster, ns, &key_name).await?;
+        ca_truststores.extend(cert.as_ref().and_then(ca_truststore));
         if let (Some(cert), Some(key)) = (cert, key)
             && let (Some(c), Some(k)) = (secret_value(&cert, "ca.crt"), secret_value(&key, "ca.key"))
         {
@@ -158,6 +169,7 @@ pub async fn existing_material_from(sites: &[(SiteId, Cluster)], settings: &Sett
     }
     Ok(Existing {
         ca: cas.into_iter().next().map(|(_, ca, from)| (ca, from)),
+        ca_truststores,
         password: if settings.user.password_file.is_some() { None } else { passwords.into_iter().next().map(|(_, p, from)| (p, from)) },
     })
 }

@@ -24,7 +24,6 @@ pub fn produce_consume(site: &ConnectionSettings, topic: &str, records: usize, s
     let (p, ctx) = producer(site, &[])?;
     for seq in 0..records as u64 {
         send(&p, &ctx, topic, None, seq.to_string().as_bytes(), &payload(&run, seq, size), seq)?;
-        p.poll(Duration::ZERO);
     }
     let deliveries = finish(&p, &ctx, site, records, site.timeout)?;
     let mut start: HashMap<i32, i64> = HashMap::new();
@@ -92,7 +91,6 @@ pub fn mirror(
     )?;
     for seq in 0..records as u64 {
         send(&p, &ctx, topic, None, seq.to_string().as_bytes(), &payload(&run, seq, size), seq)?;
-        p.poll(Duration::ZERO);
     }
     let delivered = finish(&p, &ctx, source, records, timeout)?;
     let on_source = collect(&sc, &run, records, size, timeout);
@@ -165,7 +163,6 @@ pub fn latency(site: &ConnectionSettings, topic: &str, iterations: usize, size: 
     for seq in 0..=iterations as u64 {
         let t0 = Instant::now();
         send(&p, &ctx, topic, Some(partition), b"", &payload(&run, seq, size), seq)?;
-        p.poll(Duration::ZERO);
         let got = collect(&c, &run, 1, size, site.timeout);
         if got.iter().all(|r| r.seq != seq) {
             let wanted = seq;
@@ -177,7 +174,6 @@ pub fn latency(site: &ConnectionSettings, topic: &str, iterations: usize, size: 
         if seq > 0 {
             hist.record(t0.elapsed().as_micros() as u64).ok();
         }
-        p.poll(Duration::ZERO);
     }
     let pct = Percentiles::from_micros(&hist);
     Ok(CheckResult::new(

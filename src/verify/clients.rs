@@ -1,12 +1,13 @@
 //! Kafka clients for the checks, all made from [`ConnectionSettings::client_config`]: an
-//! idempotent producer that records deliveries, and a consumer that reads given partitions from
-//! given offsets and picks out the records of one verification run.
+//! idempotent producer that records deliveries (with their latency, send to acknowledgement),
+//! and a consumer that reads given partitions from given offsets and picks out the records of
+//! one verification run.
 
 use super::connection::{ConnectionSettings, RecordingContext, classify};
 use anyhow::{Context, Result, anyhow};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Message, Timestamp};
-use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use std::collections::HashMap;
@@ -102,7 +103,11 @@ pub fn describe_produce_error(e: &rdkafka::error::KafkaError) -> String {
     }
 }
 
-pub type RunProducer = BaseProducer<DeliveryContext>;
+/// A producer whose delivery reports are handled by its own polling thread as soon as librdkafka
+/// has them, the way the Java producer's I/O thread runs ProducerPerformance's callback: a
+/// record's latency ends at its acknowledgement, not whenever the sending thread next polls
+/// (after a throttle's sleep, a lag probe, the next send).
+pub type RunProducer = ThreadedProducer<DeliveryContext>;
 
 pub fn producer(site: &ConnectionSettings, extra: &[(&str, String)]) -> Result<(RunProducer, DeliveryContext)> {
     let ctx = DeliveryContext::default();
@@ -119,7 +124,7 @@ pub fn producer(site: &ConnectionSettings, extra: &[(&str, String)]) -> Result<(
     Ok((p, ctx))
 }
 
-/// Send one record; waits (polling) while the local queue is full.
+/// Send one record; waits while the local queue is full.
 pub fn send(p: &RunProducer, ctx: &DeliveryContext, topic: &str, partition: Option<i32>, key: &[u8], value: &[u8], seq: u64) -> Result<()> {
     let base = ctx.started.lock().expect("lock").unwrap_or_else(Instant::now);
     let mut record = BaseRecord::with_opaque_to(topic, Box::new(SendMark { seq, sent_ns: base.elapsed().as_nanos() as u64 }))
@@ -134,7 +139,7 @@ pub fn send(p: &RunProducer, ctx: &DeliveryContext, topic: &str, partition: Opti
             Ok(()) => return Ok(()),
             Err((e, r)) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::QueueFull) => {
                 record = r;
-                p.poll(Duration::from_millis(5));
+                std::thread::sleep(Duration::from_millis(5));
             }
             Err((e, _)) => return Err(anyhow!(describe_produce_error(&e))),
         }
@@ -151,7 +156,7 @@ pub fn finish(
 ) -> Result<Vec<Delivery>> {
     let deadline = Instant::now() + timeout;
     while ctx.deliveries.lock().expect("lock").len() < expected && Instant::now() < deadline {
-        p.poll(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(10));
     }
     let _ = p.flush(Duration::from_millis(100));
     let deliveries = ctx.deliveries.lock().expect("lock").clone();

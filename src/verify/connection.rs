@@ -5,6 +5,7 @@
 //! failures are classified into errors a user can act on.
 
 use crate::error::UsageError;
+use crate::truststore::{StoreType, TrustStoreError, read_trust_store};
 use anyhow::{Result, anyhow};
 use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
@@ -23,8 +24,10 @@ pub struct ConnectionSettings {
     pub label: String,
     pub bootstrap: String,
     pub ca_file: Option<PathBuf>,
-    /// CA certificate PEM (from the cluster's Secret) when there is no file.
+    /// CA certificate PEM (from the cluster's Secret, or a JKS/PKCS#12 trust store) when there is no file.
     pub ca_pem: Option<String>,
+    /// Where `ca_pem` came from, for messages; `None` = the cluster's Secret.
+    pub ca_origin: Option<String>,
     pub user: String,
     pub password: String,
     /// Where the password came from, for the fix of an authentication failure.
@@ -46,9 +49,10 @@ impl fmt::Debug for ConnectionSettings {
 
 impl ConnectionSettings {
     fn ca_description(&self) -> String {
-        match &self.ca_file {
-            Some(p) => format!("CA file {}", p.display()),
-            None => "the cluster CA from the cluster's Secret".into(),
+        match (&self.ca_file, &self.ca_origin) {
+            (Some(p), _) => format!("CA file {}", p.display()),
+            (None, Some(origin)) => origin.clone(),
+            (None, None) => "the cluster CA from the cluster's Secret".into(),
         }
     }
 
@@ -211,7 +215,85 @@ pub struct JavaClientProperties {
     pub bootstrap: Option<String>,
     pub user: Option<String>,
     pub password: Option<String>,
-    pub ca_file: Option<PathBuf>,
+    pub truststore: Option<TrustStoreProperties>,
+}
+
+/// `ssl.truststore.*` of a Java client properties file.
+#[derive(Clone, PartialEq)]
+pub struct TrustStoreProperties {
+    /// As written; a relative location resolves against the working directory, as in Java.
+    pub location: PathBuf,
+    pub store_type: StoreType,
+    /// Whether `ssl.truststore.type` was set (otherwise Java's default, JKS), for messages.
+    pub type_given: bool,
+    pub password: Option<String>,
+}
+
+impl fmt::Debug for TrustStoreProperties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TrustStoreProperties")
+            .field("location", &self.location)
+            .field("store_type", &self.store_type)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// The CA a connection trusts, from a client properties file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrustedCa {
+    /// A PEM file, handed to librdkafka as `ssl.ca.location`.
+    PemFile(PathBuf),
+    /// Certificates read from a JKS or PKCS#12 store (`ssl.ca.pem`), and where they came from.
+    Certificates { pem: String, origin: String },
+}
+
+impl TrustStoreProperties {
+    /// Read the store the way the Java client would; errors name the properties and the fix.
+    pub fn load(&self, config: &Path) -> Result<TrustedCa> {
+        let loc = self.location.display().to_string();
+        let usage = |message: String, hint: Option<&str>| -> anyhow::Error {
+            UsageError::new(format!("--client-config {}: {message}", config.display())).with_hint_opt(hint.map(str::to_string)).into()
+        };
+        let bytes = std::fs::read(&self.location).map_err(|e| {
+            let relative = if self.location.is_relative() {
+                let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| "?".into());
+                format!(" (a relative location resolves against the working directory, {cwd}, as in Java)")
+            } else {
+                String::new()
+            };
+            usage(format!("ssl.truststore.location={loc}: cannot read it{relative}: {e}"), None)
+        })?;
+        let declared = if self.type_given {
+            format!("ssl.truststore.type={}", self.store_type.name())
+        } else {
+            "ssl.truststore.type is not set (Java's default: JKS)".to_string()
+        };
+        let loaded = read_trust_store(&bytes, self.store_type, self.password.as_deref()).map_err(|e| match e {
+            TrustStoreError::WrongPassword { .. } => usage(
+                format!("ssl.truststore.password does not open {loc}: {e}"),
+                Some("set ssl.truststore.password to the store's password (keytool's -storepass)"),
+            ),
+            TrustStoreError::PasswordRequired => usage(
+                format!("ssl.truststore.password is not set, and {loc} is a PKCS#12 store: {e}"),
+                Some("add ssl.truststore.password with the store's password"),
+            ),
+            TrustStoreError::PemText { .. } => {
+                usage(format!("{declared}, but {loc} is PEM text"), Some("set ssl.truststore.type=PEM (without ssl.truststore.password)"))
+            }
+            TrustStoreError::PemWithPassword => {
+                usage(format!("ssl.truststore.password is set for the PEM trust store {loc}: {e}"), Some("remove ssl.truststore.password"))
+            }
+            other => usage(format!("ssl.truststore.location={loc}: {other}"), None),
+        })?;
+        if self.store_type == StoreType::Pem {
+            return Ok(TrustedCa::PemFile(self.location.clone()));
+        }
+        Ok(TrustedCa::Certificates {
+            pem: loaded.to_pem(),
+            origin: format!("trust store {loc} ({}, from --client-config {})", loaded.format, config.display()),
+        })
+    }
 }
 
 /// Parse `.properties` text (key=value, `\` continuations, # comments).
@@ -262,16 +344,23 @@ pub fn read_java_properties(path: &Path) -> Result<JavaClientProperties> {
             Some(rest.split([' ', ';']).next().unwrap_or("").to_string())
         }
     };
-    let mut ca_file = None;
-    if let Some(loc) = props.get("ssl.truststore.location") {
-        let kind = props.get("ssl.truststore.type").map(|t| t.to_uppercase()).unwrap_or_else(|| "JKS".into());
-        if kind != "PEM" {
-            return Err(bad(format!(
-                "ssl.truststore.type={kind}: amqdr reads PEM trust stores only; pass the CA certificate with --ca-file (e.g. `oc extract secret/my-cluster-cluster-ca-cert --keys=ca.crt`)"
-            )));
+    let truststore = match props.get("ssl.truststore.location").filter(|l| !l.is_empty()) {
+        None => None,
+        Some(location) => {
+            let given = props.get("ssl.truststore.type").filter(|t| !t.is_empty());
+            let store_type = match given {
+                None => StoreType::JAVA_DEFAULT,
+                Some(t) => StoreType::parse(t)
+                    .ok_or_else(|| bad(format!("ssl.truststore.type={t}: amqdr reads JKS, PKCS12 and PEM trust stores")))?,
+            };
+            Some(TrustStoreProperties {
+                location: PathBuf::from(location),
+                store_type,
+                type_given: given.is_some(),
+                password: props.get("ssl.truststore.password").filter(|p| !p.is_empty()).cloned(),
+            })
         }
-        ca_file = Some(PathBuf::from(loc));
-    }
+    };
     if props.get("ssl.endpoint.identification.algorithm").is_some_and(|v| v.is_empty()) {
         return Err(bad(
             "ssl.endpoint.identification.algorithm is empty (hostname verification off); amqdr keeps TLS verification on".into()
@@ -281,7 +370,7 @@ pub fn read_java_properties(path: &Path) -> Result<JavaClientProperties> {
         bootstrap: props.get("bootstrap.servers").cloned(),
         user: field("username"),
         password: field("password"),
-        ca_file,
+        truststore,
     })
 }
 
@@ -310,12 +399,33 @@ impl ConnectionInputs {
                     .into());
             }
         };
-        let ca_file = self.ca_file.clone().or(props.ca_file);
-        if let Some(f) = &ca_file {
-            let text = std::fs::read_to_string(f).map_err(|e| UsageError::new(format!("CA file {}: cannot read: {e}", f.display())))?;
-            crate::certs::inspect_certificate(&text).map_err(|e| UsageError::new(format!("CA file {}: {e}", f.display())))?;
-        }
-        Ok(Some(ConnectionSettings { label: label.into(), bootstrap, ca_file, ca_pem: None, user, password, password_source, timeout }))
+        // --ca-file wins over the properties' trust store, which is then not read at all.
+        let trusted = match (&self.ca_file, &props.truststore, &self.client_config) {
+            (Some(f), _, _) => Some(TrustedCa::PemFile(f.clone())),
+            (None, Some(store), Some(config)) => Some(store.load(config)?),
+            _ => None,
+        };
+        let (ca_file, ca_pem, ca_origin) = match trusted {
+            Some(TrustedCa::PemFile(f)) => {
+                let text =
+                    std::fs::read_to_string(&f).map_err(|e| UsageError::new(format!("CA file {}: cannot read: {e}", f.display())))?;
+                crate::certs::inspect_certificate(&text).map_err(|e| UsageError::new(format!("CA file {}: {e}", f.display())))?;
+                (Some(f), None, None)
+            }
+            Some(TrustedCa::Certificates { pem, origin }) => (None, Some(pem), Some(origin)),
+            None => (None, None, None),
+        };
+        Ok(Some(ConnectionSettings {
+            label: label.into(),
+            bootstrap,
+            ca_file,
+            ca_pem,
+            ca_origin,
+            user,
+            password,
+            password_source,
+            timeout,
+        }))
     }
 }
 
@@ -329,6 +439,7 @@ mod tests {
             bootstrap: "localhost:9094".into(),
             ca_file: Some("/tmp/ca.crt".into()),
             ca_pem: None,
+            ca_origin: None,
             user: "my-user".into(),
             password: "pw".into(),
             password_source: "password file /tmp/pw".into(),
@@ -354,15 +465,84 @@ sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule require
         let p = read_java_properties(f.path()).unwrap();
         assert_eq!(p.user.as_deref(), Some("my-user"));
         assert_eq!(p.password.as_deref(), Some("gUoNKbFYIPV5"));
-        assert_eq!(p.ca_file, Some(PathBuf::from("/tmp/ca.crt")));
+        let store = p.truststore.unwrap();
+        assert_eq!((store.location, store.store_type, store.password), (PathBuf::from("/tmp/ca.crt"), StoreType::Pem, None));
+    }
+
+    fn properties_in(dir: &Path, text: &str) -> PathBuf {
+        let path = dir.join("client-sasl-scram.properties");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// The seed's step 4, verbatim apart from the location (absolute here: the unit test
+    /// does not change the working directory; the integration tests use the relative one).
+    fn seed_properties(location: &Path, password_line: &str) -> String {
+        format!(
+            "security.protocol=SASL_SSL\nssl.truststore.location={}\n{password_line}\nssl.endpoint.identification.algorithm=HTTPS\n\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required \\\n      username=\"my-user\" \\\n      password=\"gUoNKbFYIPV5\";\n",
+            location.display()
+        )
+    }
+
+    fn inputs(config: &Path) -> ConnectionInputs {
+        ConnectionInputs { bootstrap: Some("localhost:9094".into()), client_config: Some(config.to_path_buf()), ..Default::default() }
     }
 
     #[test]
-    fn jks_truststore_is_refused_with_a_fix() {
-        let f = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(f.path(), "ssl.truststore.location=kafka.client.truststore.jks\nssl.truststore.password=test1234\n").unwrap();
-        let e = read_java_properties(f.path()).unwrap_err().to_string();
-        assert!(e.contains("--ca-file") && e.contains("JKS"), "{e}");
+    fn pkcs12_truststore_without_type_is_read_like_java() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = crate::certs::CertificateAuthority::generate("ca", 30).unwrap();
+        let store = crate::truststore::CaTrustStore::generate(&ca.cert_pem).unwrap();
+        let jks_named = dir.path().join("kafka.client.truststore.jks");
+        std::fs::write(&jks_named, &store.p12).unwrap();
+        let config = properties_in(dir.path(), &seed_properties(&jks_named, &format!("ssl.truststore.password={}", store.password)));
+        let site = inputs(&config).resolve("a", Duration::from_secs(5)).unwrap().unwrap();
+        assert_eq!(site.ca_file, None);
+        let pem = site.ca_pem.clone().unwrap();
+        assert_eq!(
+            crate::certs::inspect_certificate(&pem).unwrap().public_key_raw,
+            crate::certs::inspect_certificate(&ca.cert_pem).unwrap().public_key_raw
+        );
+        assert_eq!(site.client_config().get("ssl.ca.pem"), Some(pem.as_str()));
+        assert!(site.ca_description().contains("kafka.client.truststore.jks (PKCS#12"), "{}", site.ca_description());
+        assert_eq!(site.password, "gUoNKbFYIPV5");
+
+        // Wrong store password: exit 2, naming the file and the property.
+        let config = properties_in(dir.path(), &seed_properties(&jks_named, "ssl.truststore.password=test1234"));
+        let err = inputs(&config).resolve("a", Duration::from_secs(5)).unwrap_err();
+        assert!(err.downcast_ref::<UsageError>().is_some(), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("ssl.truststore.password") && text.contains("kafka.client.truststore.jks"), "{text}");
+
+        // No password: Java cannot read the encrypted certificates either.
+        let config = properties_in(dir.path(), &seed_properties(&jks_named, ""));
+        let text = inputs(&config).resolve("a", Duration::from_secs(5)).unwrap_err().to_string();
+        assert!(text.contains("ssl.truststore.password is not set"), "{text}");
+
+        // --ca-file wins, and the store is not read at all.
+        let ca_file = dir.path().join("ca.crt");
+        std::fs::write(&ca_file, &ca.cert_pem).unwrap();
+        let with_ca_file = ConnectionInputs { ca_file: Some(ca_file.clone()), ..inputs(&config) };
+        assert_eq!(with_ca_file.resolve("a", Duration::from_secs(5)).unwrap().unwrap().ca_file, Some(ca_file));
+    }
+
+    #[test]
+    fn truststore_type_mistakes_are_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = crate::certs::CertificateAuthority::generate("ca", 30).unwrap();
+        let pem_file = dir.path().join("ca.crt");
+        std::fs::write(&pem_file, &ca.cert_pem).unwrap();
+        // PEM text without ssl.truststore.type: Java's JKS loader would fail on it.
+        let config = properties_in(dir.path(), &seed_properties(&pem_file, "ssl.truststore.password=test1234"));
+        let text = inputs(&config).resolve("a", Duration::from_secs(5)).unwrap_err().to_string();
+        assert!(text.contains("ssl.truststore.type is not set") && text.contains("ssl.truststore.type=PEM"), "{text}");
+        let config = properties_in(dir.path(), &seed_properties(&pem_file, "ssl.truststore.type=JCEKS"));
+        let text = inputs(&config).resolve("a", Duration::from_secs(5)).unwrap_err().to_string();
+        assert!(text.contains("ssl.truststore.type=JCEKS"), "{text}");
+        // A relative location that is not there says where it was looked for.
+        let config = properties_in(dir.path(), "ssl.truststore.location=no-such.jks\nsasl.jaas.config=x username=\"u\" password=\"p\";\n");
+        let text = inputs(&config).resolve("a", Duration::from_secs(5)).unwrap_err().to_string();
+        assert!(text.contains("working directory"), "{text}");
     }
 
     #[test]

@@ -211,6 +211,7 @@ pub(crate) async fn from_cluster(
         bootstrap,
         ca_file: inputs.ca_file.clone(),
         ca_pem,
+        ca_origin: None,
         user: inputs.user.clone().unwrap_or_else(|| settings.user.name.clone()),
         password,
         password_source,

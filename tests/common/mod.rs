@@ -1,7 +1,7 @@
 pub mod kafka_testbed;
 pub mod kube_testbed;
 pub mod listeners_validator;
-pub mod operator_fidelity;
 pub mod mirror_runtime;
+pub mod operator_fidelity;
 pub mod standin;
 pub mod topic_operator;
