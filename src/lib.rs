@@ -16,5 +16,6 @@ pub mod plan;
 pub mod profile;
 pub mod progress;
 pub mod render;
+pub mod serve;
 pub mod settings;
 pub mod verify;

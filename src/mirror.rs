@@ -88,7 +88,7 @@ impl Mm2Config {
             connect,
             source_connector,
             checkpoint_connector,
-            topics_pattern: settings.mirror.include.clone(),
+            topics_pattern: settings.mirror_include(),
             topics_exclude: std::iter::once(DEFAULT_TOPICS_EXCLUDE.to_string())
                 .chain(connect_topics(settings))
                 .collect::<Vec<_>>()

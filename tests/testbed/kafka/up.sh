@@ -162,9 +162,13 @@ if [ "$profile" = legacy ]; then
   done
 fi
 max_bytes=$(sed -n 's/^  messageMaxBytes: //p' "$dir/amqdr-settings.yaml")
+canary=$(sed -n 's/^  canaryTopic: //p' "$dir/amqdr-settings.yaml" | head -1 | tr -d "'\"")
 for site in a b; do
   admin "$site" "$(tool_class topics)" --create --if-not-exists --topic my-topic --partitions 3 \
     --replication-factor 1 --config "max.message.bytes=$max_bytes" >&2
+  # amqdr serve's canary topic, as install's KafkaTopic has it (one partition per broker).
+  admin "$site" "$(tool_class topics)" --create --if-not-exists --topic "$canary" --partitions 1 \
+    --replication-factor 1 --config message.timestamp.type=LogAppendTime --config retention.ms=86400000 >&2
 done
 
 # The mirror, configured from amqdr's settings.
