@@ -43,8 +43,11 @@ const MIN_ISR_TTL: Duration = Duration::from_secs(300);
 #[derive(Clone, Default)]
 pub struct ProbeContext {
     lines: Arc<Mutex<VecDeque<String>>>,
-    deliveries: Arc<Mutex<Vec<(u64, Result<(), String>)>>>,
+    deliveries: Deliveries,
 }
+
+/// Delivery reports: the canary's sequence number and the outcome.
+type Deliveries = Arc<Mutex<Vec<(u64, Result<(), String>)>>>;
 
 impl ProbeContext {
     fn push(&self, line: String) {
@@ -87,7 +90,9 @@ impl ProducerContext for ProbeContext {
 }
 
 /// What identifies a connection: a change means new clients.
-fn connection_key(c: &ConnectionSettings) -> (String, String, String, Option<std::path::PathBuf>, Option<String>) {
+type ConnectionKey = (String, String, String, Option<std::path::PathBuf>, Option<String>);
+
+fn connection_key(c: &ConnectionSettings) -> ConnectionKey {
     (c.bootstrap.clone(), c.user.clone(), c.password.clone(), c.ca_file.clone(), c.ca_pem.clone())
 }
 
@@ -123,14 +128,14 @@ fn partitions_of(md: &Metadata, topic: &str) -> i32 {
 }
 
 /// A canary topic record as read on `on` by the `serve` of `reader`.
-fn sighting(m: &BorrowedMessage<'_>, on: SiteId, reader: SiteId) -> Option<(Canary, Option<i64>, Sighting)> {
+fn sighting(m: &BorrowedMessage<'_>, on: SiteId, reader: SiteId) -> Option<(Canary, Sighting)> {
     let canary = Canary::decode(m.payload()?)?;
     let appended_ms = match m.timestamp() {
         Timestamp::LogAppendTime(t) => Some(t),
         _ => None,
     };
     let s = Sighting { canary: canary.clone(), on, appended_ms, read_ms: now_ms(), reader };
-    Some((canary, appended_ms, s))
+    Some((canary, s))
 }
 
 /// Canaries read in a round, sorted by what they tell.
@@ -184,7 +189,7 @@ pub struct RoundPlan {
 }
 
 struct Clients {
-    key: (String, String, String, Option<std::path::PathBuf>, Option<String>),
+    key: ConnectionKey,
     conn: ConnectionSettings,
     ctx: ProbeContext,
     reader: ProbeConsumer,
@@ -303,7 +308,7 @@ impl Prober {
         for _ in 0..10_000 {
             match clients.reader.poll(Duration::ZERO) {
                 Some(Ok(m)) => {
-                    if let Some((canary, _, s)) = sighting(&m, self.site, self.site) {
+                    if let Some((canary, s)) = sighting(&m, self.site, self.site) {
                         out.reading.add(&canary, s, self.site);
                     }
                 }
@@ -365,17 +370,15 @@ impl Prober {
         }
         // Consumed back: the records this round produced, as any client would read them.
         while !sent.is_empty() && Instant::now() < deadline {
-            match clients.reader.poll(remaining(deadline).min(Duration::from_millis(100))) {
-                Some(Ok(m)) => {
-                    let Some((canary, _, s)) = sighting(&m, site, site) else { continue };
-                    if canary.run == run
-                        && let Some((_, at)) = sent.remove(&canary.seq)
-                    {
-                        out.roundtrips.push(at.elapsed().as_secs_f64());
-                    }
-                    out.reading.add(&canary, s, site);
+            if let Some(Ok(m)) = clients.reader.poll(remaining(deadline).min(Duration::from_millis(100)))
+                && let Some((canary, s)) = sighting(&m, site, site)
+            {
+                if canary.run == run
+                    && let Some((_, at)) = sent.remove(&canary.seq)
+                {
+                    out.roundtrips.push(at.elapsed().as_secs_f64());
                 }
-                Some(Err(_)) | None => {}
+                out.reading.add(&canary, s, site);
             }
         }
         if !sent.is_empty() {
@@ -448,10 +451,8 @@ pub struct PeerReader {
     own: SiteId,
     canary_topic: String,
     timeout: Duration,
-    current: Option<(ProbeKey, ProbeContext, ProbeConsumer)>,
+    current: Option<(ConnectionKey, ProbeContext, ProbeConsumer)>,
 }
-
-type ProbeKey = (String, String, String, Option<std::path::PathBuf>, Option<String>);
 
 impl PeerReader {
     pub fn new(own: SiteId, canary_topic: &str, timeout: Duration) -> PeerReader {
@@ -486,7 +487,7 @@ impl PeerReader {
         for _ in 0..10_000 {
             match consumer.poll(Duration::ZERO) {
                 Some(Ok(m)) => {
-                    if let Some((canary, _, s)) = sighting(&m, peer, self.own) {
+                    if let Some((canary, s)) = sighting(&m, peer, self.own) {
                         reading.add(&canary, s, self.own);
                     }
                 }
@@ -503,7 +504,7 @@ pub struct LagMeter {
     filter: MirrorFilter,
     kind: MirrorKind,
     mm1_group: String,
-    sites: BTreeMap<ProbeKey, Arc<KafkaSite>>,
+    sites: BTreeMap<ConnectionKey, Arc<KafkaSite>>,
 }
 
 impl LagMeter {
