@@ -120,6 +120,9 @@ pub struct Shared {
     peer_primary_epoch: AtomicU64,
     /// The connection of the last round, for the peer loop.
     connection: Mutex<Option<ConnectionSettings>>,
+    /// The peer was read once (or could not be): until then this site cannot know whether the
+    /// peer outranks it, and is not routable.
+    peer_read: watch::Sender<bool>,
     fail_after: u32,
     recover_after: u32,
 }
@@ -157,6 +160,7 @@ impl Shared {
             observations: Mutex::default(),
             peer_primary_epoch: AtomicU64::new(0),
             connection: Mutex::new(None),
+            peer_read: watch::channel(false).0,
             fail_after,
             recover_after,
         }
@@ -207,7 +211,16 @@ impl Shared {
             obs.rpo.observe(&s);
             obs.skew.observe(&s);
         }
-        self.metrics.skew.set(obs.skew.detected_seconds());
+        let skew = obs.skew.detected_seconds();
+        let before = self.metrics.skew.get();
+        if skew != 0.0 && (before == 0.0 || (skew - before).abs() >= 1.0) {
+            tracing::warn!(
+                "clock skew between the sites: the receiving site's clock is at least {:.1}s {} the producing site's; replication delays and the RPO on the receiving site are off by as much",
+                skew.abs(),
+                if skew > 0.0 { "ahead of" } else { "behind" }
+            );
+        }
+        self.metrics.skew.set(skew);
         let decision = self.decision();
         let rpo = match decision.role {
             Some(Role::Primary) if decision.routable => obs.rpo.rpo_seconds(own, own.other(), now_ms()),
@@ -415,7 +428,8 @@ pub async fn run(options: ServeOptions) -> Result<()> {
         cached: None,
     };
     let prober = Prober::new(site, settings.canary_topic(), filter.clone(), options.probe_timeout);
-    tokio::spawn(probe_loop(shared.clone(), prober, roles, connections, options.interval, stopped.clone()));
+    let has_peer = options.peer_bootstrap.is_some();
+    tokio::spawn(probe_loop(shared.clone(), prober, roles, connections, options.interval, has_peer, stopped.clone()));
     match &options.peer_bootstrap {
         Some(peer) => {
             let peer_reader = PeerReader::new(site, settings.canary_topic(), options.probe_timeout);
@@ -453,6 +467,7 @@ async fn probe_loop(
     mut roles: RoleReader,
     mut connections: ConnectionSource,
     interval: Duration,
+    has_peer: bool,
     mut stopped: watch::Receiver<bool>,
 ) {
     let mut tick = tokio::time::interval(interval);
@@ -464,11 +479,24 @@ async fn probe_loop(
             _ = stopped.changed() => return,
         }
         let own = roles.refresh().await;
-        let decision = health::decide(shared.site, &own, shared.peer_claim());
-        let result = match connections.current(failing).await {
+        let conn = connections.current(failing).await;
+        if let Ok(c) = &conn {
+            *shared.connection.lock().expect("lock") = Some(c.clone());
+        }
+        let mut decision = health::decide(shared.site, &own, shared.peer_claim());
+        if decision.routable && has_peer && !*shared.peer_read.borrow() {
+            // A restarted old primary must not answer 200 before it has looked at the peer.
+            let mut read = shared.peer_read.subscribe();
+            let _ = tokio::time::timeout(interval.max(Duration::from_secs(1)) * 2, read.wait_for(|done| *done)).await;
+            decision = health::decide(shared.site, &own, shared.peer_claim());
+            if !*shared.peer_read.borrow() {
+                decision.routable = false;
+                decision.reason = Some("the peer site has not been read yet: not routable until it is".into());
+            }
+        }
+        let result = match conn {
             Err(e) => RoundResult { failure: Some((metrics::check::CONNECT, crate::error::report(&e))), ..Default::default() },
             Ok(conn) => {
-                *shared.connection.lock().expect("lock") = Some(conn.clone());
                 let plan = RoundPlan { conn, produce: decision.routable.then_some((Role::Primary, decision.epoch)) };
                 match tokio::task::spawn_blocking(move || {
                     let r = prober.round(&plan);
@@ -507,12 +535,19 @@ async fn peer_loop(
     let mut last_lag: Option<Instant> = None;
     let mut lag_topics: Vec<String> = Vec::new();
     let mut last_error: Option<String> = None;
+    // The first tick completes at once: read the peer as soon as this site's connection is known.
+    tick.tick().await;
     loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stopped.changed() => return,
-        }
-        let Some(own) = shared.connection.lock().expect("lock").clone() else { continue };
+        // This site's connection (the peer is reached with its CA, user and password).
+        let own = loop {
+            if let Some(c) = shared.connection.lock().expect("lock").clone() {
+                break c;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                _ = stopped.changed() => return,
+            }
+        };
         let peer_conn = ConnectionSettings { label: peer.as_str().into(), bootstrap: peer_bootstrap.clone(), ..own.clone() };
         let decision = shared.decision();
         // The flow to measure: from the primary to the standby.
@@ -537,6 +572,7 @@ async fn peer_loop(
         .await;
         let Ok((r, l, reading, lags)) = joined else { return };
         state = Some((r, l));
+        let first = !*shared.peer_read.borrow();
         match reading {
             Ok(reading) => {
                 if last_error.take().is_some() {
@@ -552,6 +588,9 @@ async fn peer_loop(
                 last_error = Some(text);
             }
         }
+        if first {
+            shared.peer_read.send_replace(true);
+        }
         match lags {
             Some(Ok(lags)) => {
                 shared.metrics.set_lag(&lags, &lag_topics);
@@ -563,6 +602,10 @@ async fn peer_loop(
         if decision.role.is_none() || (decision.role == Some(Role::Fenced)) {
             shared.metrics.set_lag(&[], &lag_topics);
             lag_topics.clear();
+        }
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stopped.changed() => return,
         }
     }
 }
