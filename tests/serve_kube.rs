@@ -278,6 +278,34 @@ async fn deployed_serve(profile: &str, api_version: &str, prefix: &str) {
     let log = kubelet.running.lock().unwrap()[&ns("dc", "a")].log_text();
     assert!(log.contains("fenced by epoch"), "{log}");
 
+    // The old primary's pod restarts: it must not answer 200 even once before it has read b.
+    let args_a = kubelet.args.lock().unwrap()[&ns("dc", "a")].clone();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_amqdr"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AMQDR_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.args(&args_a).env("KUBECONFIG", dir.path().join(format!("{}.kubeconfig", ns("dc", "a")))).env("AMQDR_SERVE_LISTEN", "127.0.0.1:0");
+    let restarted = tokio::task::spawn_blocking(move || {
+        let s = Served::start(cmd);
+        let mut answers = Vec::new();
+        let started = std::time::Instant::now();
+        loop {
+            let (code, body) = s.get("/health");
+            answers.push(code);
+            if body.contains("fenced by epoch") || started.elapsed() > Duration::from_secs(60) {
+                return (answers, body, s.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    })
+    .await
+    .unwrap();
+    let (answers, body, log) = restarted;
+    assert!(body.contains("fenced by epoch: site b is primary at epoch 2"), "{body}\n{log}");
+    assert!(!answers.contains(&200), "the restarted old primary answered 200 before fencing itself: {answers:?}\n{log}");
+
     drop(kubelet);
     let out = run(&["uninstall", "--profile", profile, "--timeout", "120s"]).await;
     assert!(out.status.success(), "{}", stderr(&out));

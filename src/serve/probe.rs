@@ -112,15 +112,21 @@ fn reader(conn: &ConnectionSettings, ctx: &ProbeContext, site: SiteId) -> Result
         .map_err(|e| anyhow!("creating a consumer for site {}: {e}", conn.label))
 }
 
-/// Assign every partition of `topic` to `consumer`, a few records before the end.
-fn assign_tail(consumer: &ProbeConsumer, topic: &str, partitions: i32, timeout: Duration) -> Result<()> {
+/// Assign every partition of `topic` to `consumer`, a few records before the end; returns the
+/// end offset of each partition that has records there.
+fn assign_tail(consumer: &ProbeConsumer, topic: &str, partitions: i32, timeout: Duration) -> Result<HashMap<i32, i64>> {
     let mut tpl = TopicPartitionList::new();
+    let mut ends = HashMap::new();
     for p in 0..partitions {
         let (low, high) = consumer.fetch_watermarks(topic, p, timeout)?;
-        tpl.add_partition_offset(topic, p, Offset::Offset((high - START_BACK).max(low)))?;
+        let from = (high - START_BACK).max(low);
+        tpl.add_partition_offset(topic, p, Offset::Offset(from))?;
+        if high > from {
+            ends.insert(p, high);
+        }
     }
     consumer.assign(&tpl)?;
-    Ok(())
+    Ok(ends)
 }
 
 fn partitions_of(md: &Metadata, topic: &str) -> i32 {
@@ -478,8 +484,27 @@ impl PeerReader {
                     return Err(classify(conn, &ctx.text(), &e.to_string()).into());
                 }
             };
-            assign_tail(&consumer, &self.canary_topic, partitions, self.timeout)?;
+            // The first read goes up to the end offsets of now: what the peer said last (its
+            // role claims) must be known before this site may be routable.
+            let mut catch_up = assign_tail(&consumer, &self.canary_topic, partitions, self.timeout)?;
+            let peer = self.own.other();
+            let mut reading = Reading::default();
+            let deadline = Instant::now() + self.timeout;
+            while !catch_up.is_empty() && Instant::now() < deadline {
+                if let Some(Ok(m)) = consumer.poll(remaining(deadline).min(Duration::from_millis(100))) {
+                    if catch_up.get(&m.partition()).is_some_and(|end| m.offset() + 1 >= *end) {
+                        catch_up.remove(&m.partition());
+                    }
+                    if let Some((canary, s)) = sighting(&m, peer, self.own) {
+                        reading.add(&canary, s, self.own);
+                    }
+                }
+            }
+            if !catch_up.is_empty() {
+                return Err(anyhow!("site {}'s canary topic was not read up to its end within {:?}", conn.label, self.timeout));
+            }
             self.current = Some((key, ctx, consumer));
+            return Ok(reading);
         }
         let (_, _, consumer) = self.current.as_ref().expect("set");
         let peer = self.own.other();
