@@ -174,6 +174,16 @@ mod tests {
     }
 
     #[test]
+    fn the_canary_topic_is_always_mirrored() {
+        let mut s = Settings::default();
+        assert_eq!(Mm2Config::from_settings(&s).topics_pattern, ".*");
+        s.mirror.include = r"orders\..*".into();
+        let pattern = Mm2Config::from_settings(&s).topics_pattern;
+        let re = regex::Regex::new(&format!("^(?:{pattern})$")).unwrap();
+        assert!(re.is_match("orders.eu") && re.is_match("amqdr-canary") && !re.is_match("payments"), "{pattern}");
+    }
+
+    #[test]
     fn dedicated_properties_are_one_way() {
         let props = Mm2Config::from_settings(&Settings::default()).dedicated_properties();
         let get = |k: &str| props.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());

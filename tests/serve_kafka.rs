@@ -280,3 +280,31 @@ fn current_serve_bad_input() {
 fn legacy_serve_bad_input() {
     bad_input("legacy");
 }
+
+/// Input errors need no broker: exit code 2, the flag named, nothing started.
+#[test]
+fn serve_refuses_bad_flags() {
+    let run = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_amqdr"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("AMQDR_") {
+                cmd.env_remove(key);
+            }
+        }
+        let out = cmd.arg("serve").args(args).env("KUBECONFIG", "/nonexistent").output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err) = run(&["--site", "a", "--listen", "somewhere", "--bootstrap", "localhost:1"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--listen somewhere") && err.contains("HOST:PORT"), "{err}");
+    let (code, err) = run(&["--site", "a", "--listen", "127.0.0.1:0", "--bootstrap", "localhost:1", "--interval", "0s"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--interval must be above zero"), "{err}");
+    // No bootstrap and no cluster to read it from.
+    let (code, err) = run(&["--site", "b", "--listen", "127.0.0.1:0"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("no Kafka connection for site b") && err.contains("AMQDR_SITE_B_BOOTSTRAP"), "{err}");
+    let (code, err) = run(&["--site", "a", "--listen", "127.0.0.1:0", "--bootstrap", "localhost:1", "--set", "health.failAfter=0"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("health.failAfter"), "{err}");
+}
