@@ -153,17 +153,25 @@ async fn topic(args: Args) -> Result<()> {
     let objects = rendered_objects(&args.rendered.context("--rendered is required")?)?;
     let site = args.site.context("--site is required")?;
     let bootstrap = args.bootstrap.context("--bootstrap is required")?;
-    let topic = site_object(&objects, "KafkaTopic", &site)?;
-    let name = topic.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
-    match topic_operator::reconcile(&bootstrap, name, &topic["spec"]).await? {
-        topic_operator::TopicOutcome::Ready { topic_name } => {
-            eprintln!("testbed: topic {topic_name} ready on site {site}");
-            Ok(())
-        }
-        topic_operator::TopicOutcome::NotReady { topic_name, reason, message } => {
-            bail!("the KafkaTopic of site {site} ({topic_name}) is not ready: {reason}: {message}")
+    let topics: Vec<&Value> = objects
+        .iter()
+        .filter(|o| {
+            o["kind"] == "KafkaTopic" && o.pointer("/metadata/labels/amqdr.io~1site").and_then(Value::as_str) == Some(site.as_str())
+        })
+        .collect();
+    if topics.is_empty() {
+        bail!("amqdr rendered no KafkaTopic for site {site}");
+    }
+    for topic in topics {
+        let name = topic.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+        match topic_operator::reconcile(&bootstrap, name, &topic["spec"]).await? {
+            topic_operator::TopicOutcome::Ready { topic_name } => eprintln!("testbed: topic {topic_name} ready on site {site}"),
+            topic_operator::TopicOutcome::NotReady { topic_name, reason, message } => {
+                bail!("the KafkaTopic {name} of site {site} ({topic_name}) is not ready: {reason}: {message}")
+            }
         }
     }
+    Ok(())
 }
 
 /// The Kubernetes API as the rendered plan has it: the Secrets amqdr would apply.

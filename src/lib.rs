@@ -17,6 +17,7 @@ pub mod plan;
 pub mod profile;
 pub mod progress;
 pub mod render;
+pub mod serve;
 pub mod settings;
 pub mod strimzi_rules;
 pub mod truststore;

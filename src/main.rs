@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = amqdr::cli::Cli::parse();
-    amqdr::logging::init(cli.verbose);
+    amqdr::logging::init(cli.verbosity());
     match amqdr::cli::run(cli) {
         Ok(code) => code,
         Err(err) if amqdr::output::is_broken_pipe(&err) => ExitCode::SUCCESS,

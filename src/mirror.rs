@@ -88,7 +88,7 @@ impl Mm2Config {
             connect,
             source_connector,
             checkpoint_connector,
-            topics_pattern: settings.mirror.include.clone(),
+            topics_pattern: settings.mirror_include(),
             topics_exclude: std::iter::once(DEFAULT_TOPICS_EXCLUDE.to_string())
                 .chain(connect_topics(settings))
                 .collect::<Vec<_>>()
@@ -174,6 +174,16 @@ mod tests {
         assert_eq!(c.checkpoint_connector["sync.group.offsets.enabled"], json!("true"));
         assert_eq!(c.checkpoint_connector["sync.group.offsets.interval.seconds"], json!(10));
         assert_eq!(c.connect["producer.max.request.size"], json!(1_048_588));
+    }
+
+    #[test]
+    fn the_canary_topic_is_always_mirrored() {
+        let mut s = Settings::default();
+        assert_eq!(Mm2Config::from_settings(&s).topics_pattern, ".*");
+        s.mirror.include = r"orders\..*".into();
+        let pattern = Mm2Config::from_settings(&s).topics_pattern;
+        let re = regex::Regex::new(&format!("^(?:{pattern})$")).unwrap();
+        assert!(re.is_match("orders.eu") && re.is_match("amqdr-canary") && !re.is_match("payments"), "{pattern}");
     }
 
     #[test]

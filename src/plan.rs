@@ -191,6 +191,9 @@ impl Plan {
         if settings.mirror.enabled || scope == Scope::MirrorOnly {
             stages.push(mirror_stage(settings, material, posture)?);
         }
+        if settings.health.enabled && scope == Scope::Install {
+            stages.push(health_stage(settings, material)?);
+        }
         Ok(Plan { stages })
     }
 
@@ -274,8 +277,12 @@ fn site_lane(settings: &Settings, material: &Material, site: SiteId) -> Result<L
     let topic = t("topic")?;
     let topic_obj = find(&topic, "KafkaTopic").clone();
     steps.extend(apply("topic", topic));
+    let canary = t("canary-topic")?;
+    let canary_obj = find(&canary, "KafkaTopic").clone();
+    steps.extend(apply("topic", canary));
     steps.push(wait("user", &user_obj, Condition::Ready));
     steps.push(wait("topic", &topic_obj, Condition::Ready));
+    steps.push(wait("topic", &canary_obj, Condition::Ready));
 
     let record = crate::dr::sites::state_configmap(settings, site, &crate::dr::state::SiteState::initial(site));
     let record = Manifest(serde_json::to_value(&record).expect("ConfigMap serializes"));
@@ -308,4 +315,37 @@ fn mirror_stage(settings: &Settings, material: &Material, posture: Posture) -> R
     steps.extend(apply("mirror", mirror));
     steps.push(wait("mirror", &mirror_obj, Condition::Ready));
     Ok(Stage { name: "mirror", lanes: vec![Lane { site, steps }] })
+}
+
+/// `amqdr serve` in each site, told the other site's external bootstrap (discovered unless
+/// given), so a returning old primary is fenced by the other's higher epoch.
+fn health_stage(settings: &Settings, material: &Material) -> Result<Stage> {
+    let mut lanes = Vec::new();
+    for site in SiteId::ALL {
+        let peer = site.other();
+        let mut steps = Vec::new();
+        let peer_known = peer == SiteId::A && settings.mirror.source_bootstrap.is_some();
+        if !peer_known {
+            let p = settings.site(peer);
+            steps.push(Step {
+                phase: "health",
+                action: Action::DiscoverBootstrap {
+                    site: peer,
+                    kafka: ObjectRef {
+                        api_version: settings.profile.api_version().into(),
+                        kind: "Kafka".into(),
+                        namespace: Some(p.kafka_namespace.clone()),
+                        name: p.cluster_name.clone(),
+                    },
+                },
+            });
+        }
+        let ctx = SiteContext::new(settings, material, site);
+        let objects = render::site_template("health", &ctx, settings, site)?;
+        let deployment = find(&objects, "Deployment").clone();
+        steps.extend(apply("health", objects));
+        steps.push(wait("health", &deployment, Condition::Available));
+        lanes.push(Lane { site, steps });
+    }
+    Ok(Stage { name: "health", lanes })
 }

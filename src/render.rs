@@ -23,6 +23,12 @@ pub const REDACTED: &str = "<redacted>";
 /// from site a once its Kafka is ready). `install` substitutes it; dry-run output shows it.
 pub const DISCOVERED_SOURCE_BOOTSTRAP: &str = "<discovered: site a external bootstrap>";
 
+/// The placeholder of a site's external bootstrap, discovered at run time (site a's is
+/// [`DISCOVERED_SOURCE_BOOTSTRAP`]).
+pub fn discovered_bootstrap(site: SiteId) -> String {
+    format!("<discovered: site {site} external bootstrap>")
+}
+
 /// One Kubernetes object as JSON, in apply order within its step.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(transparent)]
@@ -212,9 +218,27 @@ pub struct SiteContext {
     pub operator: OperatorCtx,
     pub kafka: KafkaCtx,
     pub topic: TopicCtx,
+    /// The canary topic of `amqdr serve`: one partition per broker, replicated like `topic`.
+    pub canary: TopicCtx,
     pub user: UserCtx,
     pub secrets: SecretsCtx,
     pub mirror: MirrorCtx,
+    pub health: HealthCtx,
+}
+
+/// `amqdr serve` deployed in the site (the `health` stage).
+#[derive(Serialize)]
+pub struct HealthCtx {
+    pub name: String,
+    pub image: String,
+    pub port: u16,
+    /// The container's command line after the binary (`serve --site ...`).
+    pub args: Vec<String>,
+    pub resources: Value,
+    /// OpenShift: expose `/health` through a Route (the cluster runs Routes).
+    pub route: bool,
+    pub dr_state_configmap: String,
+    pub ca_secret: String,
 }
 
 #[derive(Serialize)]
@@ -521,6 +545,13 @@ impl SiteContext {
                 replicas: settings.topic.replicas,
                 min_insync_replicas: settings.topic.min_insync_replicas,
             },
+            canary: TopicCtx {
+                name: settings.canary_topic().into(),
+                resource_name: topic_resource_name(settings.canary_topic()),
+                partitions: settings.kafka.brokers,
+                replicas: settings.topic.replicas,
+                min_insync_replicas: settings.topic.min_insync_replicas,
+            },
             user: UserCtx { name: settings.user.name.clone(), password_secret: user_password_secret(settings) },
             secrets: SecretsCtx {
                 ca_cert_b64: ca_cert_b64.clone(),
@@ -536,7 +567,7 @@ impl SiteContext {
                 alter_offsets_configmap: None,
                 topics_exclude: mm2.topics_exclude.clone(),
                 group_id: settings.mirror_group_id(),
-                include: settings.mirror.include.clone(),
+                include: settings.mirror_include(),
                 groups_pattern: settings.mirror.groups_pattern.clone(),
                 max_request_size: settings.mirror_max_request_size(),
                 tasks_max: settings.topic.partitions.max(settings.mirror.replicas),
@@ -560,6 +591,16 @@ impl SiteContext {
                 checkpoint_connector_config: mm2.checkpoint_connector_json(),
                 mm1_consumer_config: pairs_json(mirror::mm1_consumer_config(settings).into_iter().filter(|(k, _)| k != "group.id")),
                 mm1_producer_config: pairs_json(mirror::mm1_producer_config(settings)),
+            },
+            health: HealthCtx {
+                name: crate::serve::HEALTH_NAME.into(),
+                image: settings.health.image.clone().unwrap_or_default(),
+                port: settings.health.port,
+                args: crate::serve::deployment_args(settings, site),
+                resources: resources_json(&settings.health.resources),
+                route: settings.kafka.listener.kind == ListenerType::Route,
+                dr_state_configmap: crate::dr::state::STATE_CONFIGMAP.into(),
+                ca_secret: format!("{}-cluster-ca-cert", st.cluster_name),
             },
         }
     }

@@ -364,3 +364,108 @@ fn image_registry_reaches_every_image_variable() {
         }
     }
 }
+
+const HEALTH: [(&str, &str); 2] = [("health.enabled", "true"), ("health.image", "registry.example.com/amqdr:0.1.0")];
+
+fn with_health(extra: &[(&'static str, &'static str)]) -> Settings {
+    let mut all: Vec<(&str, &str)> = HEALTH.to_vec();
+    all.extend_from_slice(extra);
+    settings(&all)
+}
+
+fn health_objects(p: &Plan) -> Vec<&Manifest> {
+    let stage = p.stages.iter().find(|s| s.name == "health").expect("a health stage");
+    stage
+        .lanes
+        .iter()
+        .flat_map(|l| l.steps.iter())
+        .filter_map(|s| match &s.action {
+            amqdr::plan::Action::Apply { object } => Some(object),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn snapshot_health() {
+    let p = plan(&with_health(&[]));
+    insta::assert_snapshot!("manifests_health_current", render::to_yaml_documents(health_objects(&p), false).unwrap());
+    assert!(plan(&settings(&[])).stages.iter().all(|s| s.name != "health"), "health is off by default");
+}
+
+#[test]
+fn health_stage_discovers_the_peer_then_deploys_and_waits() {
+    use amqdr::plan::{Action, Condition};
+    for profile in ["legacy", "current"] {
+        let p = plan(&with_health(&[("profile", profile)]));
+        let stage = p.stages.last().unwrap();
+        assert_eq!(stage.name, "health");
+        for lane in &stage.lanes {
+            let peer = lane.site.other();
+            assert!(matches!(&lane.steps[0].action, Action::DiscoverBootstrap { site, .. } if *site == peer), "{:?}", lane.steps[0]);
+            assert!(
+                matches!(&lane.steps.last().unwrap().action, Action::Wait { target, condition: Condition::Available } if target.kind == "Deployment")
+            );
+            let deployment = lane
+                .steps
+                .iter()
+                .find_map(|s| match &s.action {
+                    Action::Apply { object } if object.kind() == "Deployment" => Some(object),
+                    _ => None,
+                })
+                .unwrap();
+            let args: Vec<&str> = deployment.0["spec"]["template"]["spec"]["containers"][0]["args"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect();
+            let placeholder = render::discovered_bootstrap(peer);
+            assert_eq!(args, ["serve", "--site", lane.site.as_str(), "--profile", profile, "--peer-bootstrap", placeholder.as_str()]);
+        }
+    }
+    // Site a's address given: site b's serve needs no discovery.
+    let p = plan(&with_health(&[("mirror.sourceBootstrap", "kafka-a.example.com:443")]));
+    let b = p.stages.last().unwrap().lanes.iter().find(|l| l.site == amqdr::settings::SiteId::B).unwrap();
+    assert!(!b.steps.iter().any(|s| matches!(s.action, Action::DiscoverBootstrap { .. })));
+}
+
+#[test]
+fn health_objects_are_well_formed() {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::core::v1::{Service, ServiceAccount};
+    use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+    let route_crd = render::parse_documents(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/testbed/kube/route-crd.yaml")).unwrap(),
+        "route-crd.yaml",
+    )
+    .unwrap();
+    for (listener, routes) in [("route", 2), ("loadbalancer", 0)] {
+        let p = plan(&with_health(&[("kafka.listener.type", listener)]));
+        let objects = health_objects(&p);
+        let mut kinds = std::collections::BTreeMap::<&str, usize>::new();
+        for o in &objects {
+            *kinds.entry(o.kind()).or_default() += 1;
+            match (o.api_version(), o.kind()) {
+                ("v1", "ServiceAccount") => roundtrip::<ServiceAccount>(o),
+                ("v1", "Service") => roundtrip::<Service>(o),
+                ("apps/v1", "Deployment") => roundtrip::<Deployment>(o),
+                ("rbac.authorization.k8s.io/v1", "Role") => roundtrip::<Role>(o),
+                ("rbac.authorization.k8s.io/v1", "RoleBinding") => roundtrip::<RoleBinding>(o),
+                ("route.openshift.io/v1", "Route") => {
+                    let schema = crd_schema(&route_crd, o.api_version(), o.kind());
+                    let validator = jsonschema::validator_for(&schema).unwrap();
+                    let errors: Vec<String> = validator.iter_errors(&o.0).map(|e| format!("{e} at {}", e.instance_path())).collect();
+                    assert!(errors.is_empty(), "{} violates the Route schema: {errors:#?}", o.describe());
+                    let mut unknown = Vec::new();
+                    unknown_fields(&o.0, &schema, "", &mut unknown);
+                    assert!(unknown.is_empty(), "{}: {unknown:?}", o.describe());
+                }
+                (av, k) => panic!("unexpected health object {av} {k}"),
+            }
+            assert_eq!(o.0["metadata"]["labels"]["app.kubernetes.io/managed-by"], "amqdr", "{}", o.describe());
+        }
+        assert_eq!(kinds.get("Route").copied().unwrap_or(0), routes, "{kinds:?}");
+        assert_eq!(kinds["Deployment"], 2);
+    }
+}

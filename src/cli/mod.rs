@@ -5,6 +5,7 @@ mod dr;
 mod install;
 mod mirror;
 mod render;
+mod serve;
 mod settings_args;
 mod uninstall;
 mod verify;
@@ -54,6 +55,8 @@ pub enum Command {
     Mirror(mirror::MirrorCommand),
     /// Check the sites with real Kafka clients: produce/consume, mirror, perf, lag, latency.
     Verify(Box<verify::VerifyArgs>),
+    /// Serve a site's health for a global traffic manager (/health) and DR metrics (/metrics), probing it continuously.
+    Serve(Box<serve::ServeArgs>),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -61,6 +64,16 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+}
+
+impl Cli {
+    /// Log verbosity: `serve` is a long-running service and logs its transitions by default.
+    pub fn verbosity(&self) -> u8 {
+        match self.command {
+            Command::Serve(_) => self.verbose.max(1),
+            _ => self.verbose,
+        }
+    }
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -73,6 +86,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Failback(cmd) => dr::run_failback(cmd),
         Command::Mirror(cmd) => mirror::run(cmd),
         Command::Verify(args) => verify::run(*args),
+        Command::Serve(args) => serve::run(*args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "amqdr", &mut script);

@@ -357,13 +357,21 @@ async fn start_positions(
     recreated: &BTreeSet<String>,
 ) -> Result<Vec<StartPosition>> {
     let (k, f) = (new.clone(), dr.filter.clone());
-    let (topics, starts) = blocking(move || {
-        let t = k.topics(&f)?;
-        let s = k.starts(&t)?;
-        Ok((t, s))
+    let canary = dr.settings().canary_topic().to_string();
+    let (starts, canary_ends) = blocking(move || {
+        let topics = k.topics(&f)?;
+        let canary_topic = k.topics_named([&canary])?;
+        Ok((k.starts(&topics)?, k.ends(&canary_topic)?))
     })
     .await?;
-    let _ = topics;
+    // The reverse mirror also carries serve's canary topic (mirror_include); its history is
+    // probes only, so the mirror takes new canaries and never replays old ones into site a.
+    let canary_positions = canary_ends.iter().map(|((topic, partition), end)| StartPosition {
+        topic: topic.clone(),
+        partition: *partition,
+        next: *end,
+        why: "serve's canary topic: new canaries only",
+    });
     Ok(starts
         .iter()
         .map(|((topic, partition), log_start)| {
@@ -382,6 +390,7 @@ async fn start_positions(
                 },
             }
         })
+        .chain(canary_positions)
         .collect())
 }
 

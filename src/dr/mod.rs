@@ -46,10 +46,9 @@ pub struct Dr {
 impl Dr {
     pub async fn new(settings: &Settings, inputs: &SiteInputs, timeout: Duration) -> Result<Dr> {
         let sites = Sites::discover(settings, inputs, timeout).await;
-        let mut internal_topics: Vec<String> = crate::mirror::connect_topics(settings).to_vec();
-        internal_topics.push(mirror::checkpoints_topic());
-        let internal_groups = vec![settings.mirror_group_id(), format!("{}-connect", settings.mirror.name)];
-        let filter = MirrorFilter::new(&settings.mirror.include, &settings.mirror.groups_pattern, &internal_topics, &internal_groups)?;
+        // serve's canaries are not client data: a primary's serve writes them every interval, so
+        // quiesce, drain and the stranded tail would never settle on them.
+        let filter = mirror_filter(settings, &[settings.canary_topic()])?;
         Ok(Dr { sites, filter, kind: settings.mirror_kind() })
     }
 
@@ -91,6 +90,15 @@ impl Dr {
     pub fn mm1_group(&self) -> String {
         self.settings().mirror_group_id()
     }
+}
+
+/// The topics and groups the mirror carries, without the mirror's own and `extra_topics`.
+pub fn mirror_filter(settings: &Settings, extra_topics: &[&str]) -> Result<MirrorFilter> {
+    let mut internal_topics: Vec<String> = crate::mirror::connect_topics(settings).to_vec();
+    internal_topics.push(mirror::checkpoints_topic());
+    internal_topics.extend(extra_topics.iter().map(|t| t.to_string()));
+    let internal_groups = vec![settings.mirror_group_id(), format!("{}-connect", settings.mirror.name)];
+    MirrorFilter::new(&settings.mirror.include, &settings.mirror.groups_pattern, &internal_topics, &internal_groups)
 }
 
 /// librdkafka calls block: run them off the async runtime.

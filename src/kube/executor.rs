@@ -10,12 +10,14 @@ use crate::error::TimedOut;
 use crate::output::StepRow;
 use crate::plan::{Action, Lane, ObjectRef, Plan, Step};
 use crate::progress::Progress;
-use crate::render::{DISCOVERED_SOURCE_BOOTSTRAP, Manifest};
+use crate::render::{Manifest, discovered_bootstrap};
+use crate::settings::SiteId;
 use anyhow::{Result, anyhow};
 use futures::future::join_all;
 use kube::api::PatchParams;
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -38,10 +40,10 @@ pub struct StepReport {
     pub message: Option<String>,
 }
 
-/// Values found while running (the discovered source bootstrap), substituted into later objects.
+/// Values found while running (the sites' discovered bootstraps), substituted into later objects.
 #[derive(Default)]
 struct Facts {
-    source_bootstrap: Mutex<Option<String>>,
+    bootstraps: Mutex<BTreeMap<SiteId, String>>,
 }
 
 pub struct Execution {
@@ -226,7 +228,7 @@ async fn run_step(
         Action::DiscoverBootstrap { site, kafka } => {
             let source = clusters.site(*site);
             let bootstrap = discover_bootstrap(source, kafka, options.timeout, &on_progress).await?;
-            *facts.source_bootstrap.lock().expect("lock") = Some(bootstrap.clone());
+            facts.bootstraps.lock().expect("lock").insert(*site, bootstrap.clone());
             Ok(("discovered".into(), Some(bootstrap)))
         }
     }
@@ -237,12 +239,16 @@ async fn run_step(
 /// operator again, and an interrupted install keeps the operator paused until its RBAC exists.
 async fn prepare(object: &Manifest, cluster: &super::client::Cluster, facts: &Facts) -> Result<Manifest> {
     let mut object = object.clone();
-    if object.contains_string(DISCOVERED_SOURCE_BOOTSTRAP) {
-        let found = facts.source_bootstrap.lock().expect("lock").clone();
-        let bootstrap = found.ok_or_else(|| {
-            anyhow!("{} needs the source bootstrap, which was not discovered; pass --source-bootstrap", object.describe())
-        })?;
-        object.substitute(DISCOVERED_SOURCE_BOOTSTRAP, &bootstrap);
+    for site in SiteId::ALL {
+        let placeholder = discovered_bootstrap(site);
+        if object.contains_string(&placeholder) {
+            let found = facts.bootstraps.lock().expect("lock").get(&site).cloned();
+            let bootstrap = found.ok_or_else(|| match site {
+                SiteId::A => anyhow!("{} needs the source bootstrap, which was not discovered; pass --source-bootstrap", object.describe()),
+                SiteId::B => anyhow!("{} needs site b's bootstrap, which was not discovered", object.describe()),
+            })?;
+            object.substitute(&placeholder, &bootstrap);
+        }
     }
     if object.kind() == "Deployment" && object.0.pointer("/spec/paused") == Some(&Value::Bool(true)) {
         let live = apply::get(cluster, object.api_version(), object.kind(), object.namespace(), object.name()).await?;

@@ -182,7 +182,8 @@ fn parse_tree(tree: Value, origin: &Origin) -> Result<Settings, UsageError> {
     })
 }
 
-fn parse_scalar(raw: &str) -> Value {
+/// A `--set`/environment value read as a YAML scalar (`3` a number, `true` a bool, else text).
+pub fn parse_scalar(raw: &str) -> Value {
     match serde_saphyr::from_str::<Value>(raw) {
         Ok(Value::Null) if !raw.trim().is_empty() && raw.trim() != "null" && raw.trim() != "~" => Value::String(raw.into()),
         Ok(v) => v,

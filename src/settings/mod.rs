@@ -6,7 +6,7 @@ mod load;
 mod quantity;
 pub mod validate;
 
-pub use load::{ENV_OVERRIDES, Origin, Override, SettingsSource, Sources};
+pub use load::{ENV_OVERRIDES, Origin, Override, SettingsSource, Sources, parse_scalar};
 pub use quantity::parse_quantity_bytes;
 pub use validate::{Diagnostics, Warning};
 
@@ -68,6 +68,7 @@ pub struct Settings {
     pub user: UserSettings,
     pub ca: CaSettings,
     pub mirror: MirrorSettings,
+    pub health: HealthSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -281,6 +282,30 @@ pub struct MirrorSettings {
     pub resources: Resources,
 }
 
+/// `amqdr serve`: the health endpoint a global traffic manager monitors and the DR metrics, with
+/// the canary topic it probes (created by `install` on both sites and always mirrored).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct HealthSettings {
+    /// Deploy `amqdr serve` in each site (the `health` stage); needs `image`.
+    pub enabled: bool,
+    /// Container image with the amqdr binary (see the Containerfile).
+    pub image: Option<String>,
+    /// Topic of the canary records (one partition per broker, on both sites, mirrored).
+    pub canary_topic: String,
+    /// Seconds between probe rounds.
+    pub interval_seconds: u32,
+    /// Seconds a probe round may take (canary acknowledged and consumed back).
+    pub probe_timeout_seconds: u32,
+    /// Consecutive failed rounds before the site is DOWN.
+    pub fail_after: u32,
+    /// Consecutive successful rounds before a DOWN site is UP again.
+    pub recover_after: u32,
+    /// Port of the HTTP endpoint (`/health`, `/metrics`, `/livez`, `/readyz`).
+    pub port: u16,
+    pub resources: Resources,
+}
+
 fn res(req_cpu: &str, req_mem: &str, lim_cpu: &str, lim_mem: &str) -> Resources {
     Resources {
         requests: ResourceAmounts { cpu: Some(req_cpu.into()), memory: Some(req_mem.into()) },
@@ -300,6 +325,7 @@ impl Default for Settings {
             user: UserSettings::default(),
             ca: CaSettings::default(),
             mirror: MirrorSettings::default(),
+            health: HealthSettings::default(),
         }
     }
 }
@@ -418,6 +444,22 @@ impl Default for MirrorSettings {
     }
 }
 
+impl Default for HealthSettings {
+    fn default() -> Self {
+        HealthSettings {
+            enabled: false,
+            image: None,
+            canary_topic: "amqdr-canary".into(),
+            interval_seconds: 5,
+            probe_timeout_seconds: 5,
+            fail_after: 3,
+            recover_after: 2,
+            port: 8080,
+            resources: res("20m", "64Mi", "200m", "128Mi"),
+        }
+    }
+}
+
 impl Settings {
     pub fn site(&self, site: SiteId) -> &SiteSettings {
         self.sites.get(site)
@@ -442,6 +484,20 @@ impl Settings {
 
     pub fn mirror_max_request_size(&self) -> u64 {
         self.mirror.max_request_size.unwrap_or(self.kafka.message_max_bytes)
+    }
+
+    /// The canary topic of `amqdr serve`: DR operations skip it (it is not client data).
+    pub fn canary_topic(&self) -> &str {
+        &self.health.canary_topic
+    }
+
+    /// The mirror's topic pattern: `mirror.include`, widened to carry the canary topic when it
+    /// does not already (so `serve` can measure the RPO whatever the user mirrors).
+    pub fn mirror_include(&self) -> String {
+        let include = &self.mirror.include;
+        let canary = self.canary_topic();
+        let covered = regex::Regex::new(&format!("^(?:{include})$")).map(|r| r.is_match(canary)).unwrap_or(false);
+        if covered { include.clone() } else { format!("{include}|{}", regex::escape(canary)) }
     }
 
     pub fn zookeeper_replicas(&self) -> u32 {

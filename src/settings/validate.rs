@@ -455,6 +455,36 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
         c.error("mirror.include", format!("not a regular expression: {e}"), "use a Java-style pattern such as .* or orders\\..*");
     }
 
+    // The health endpoint and its canary.
+    let h = &s.health;
+    if let Err(why) = check_topic_name(&h.canary_topic) {
+        c.error("health.canaryTopic", format!("{:?} is not a valid topic name: {why}", h.canary_topic), "choose a legal Kafka topic name");
+    } else if h.canary_topic == s.topic.name {
+        c.error(
+            "health.canaryTopic",
+            format!("{:?} is also topic.name: canary records would mix with client records", h.canary_topic),
+            "give the canary a topic of its own (default amqdr-canary)",
+        );
+    }
+    for (field, value) in [
+        ("health.intervalSeconds", h.interval_seconds),
+        ("health.probeTimeoutSeconds", h.probe_timeout_seconds),
+        ("health.failAfter", h.fail_after),
+        ("health.recoverAfter", h.recover_after),
+    ] {
+        c.at_least_one(field, value);
+    }
+    if h.port == 0 {
+        c.error("health.port", "must be a port number (1-65535)", "use e.g. 8080");
+    }
+    if h.enabled && h.image.as_deref().is_none_or(str::is_empty) {
+        c.error(
+            "health.image",
+            "health.enabled needs the image that runs `amqdr serve`",
+            "build it (`podman build -f Containerfile .`), push it, and set health.image, e.g. registry.example.com/amqdr:0.1.0",
+        );
+    }
+
     // Valid but unsafe for production.
     if s.kafka.brokers < 3 {
         c.warn("kafka.brokers", format!("{} broker(s): a broker failure stops the site; use 3 or more in production", s.kafka.brokers));
@@ -676,6 +706,17 @@ mod tests {
             fields.contains(&"kafka.brokers") && fields.contains(&"topic.replicas") && fields.contains(&"kafka.controllers"),
             "{fields:?}"
         );
+    }
+
+    #[test]
+    fn health_settings() {
+        let t = error_text(&[("health.enabled", "true")]);
+        assert!(t.contains("health.image") && t.contains("Containerfile"), "{t}");
+        assert!(check(&[("health.enabled", "true"), ("health.image", "registry.example.com/amqdr:1")]).is_ok());
+        let t = error_text(&[("health.canaryTopic", "my-topic")]);
+        assert!(t.contains("health.canaryTopic") && t.contains("topic.name"), "{t}");
+        let t = error_text(&[("health.failAfter", "0"), ("health.canaryTopic", "a b")]);
+        assert!(t.contains("health.failAfter") && t.contains("health.canaryTopic"), "{t}");
     }
 
     #[test]

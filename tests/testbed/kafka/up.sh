@@ -186,7 +186,7 @@ if [ "$profile" = legacy ]; then
       --entity-type users --entity-name my-user >&2
   done
 fi
-# The KafkaTopic of each site, created as the Topic Operator would.
+# The KafkaTopics of each site (my-topic, the canary topic), created as the Topic Operator would.
 for site in a b; do
   "$testbed_kafka" topic --rendered "$dir/rendered.json" --site "$site" --bootstrap "$(site_plain "$site")" >&2
 done
