@@ -340,6 +340,9 @@ pub struct MirrorCtx {
     /// MirrorMaker 2 `topicsExcludePattern`.
     pub topics_exclude: String,
     pub group_id: String,
+    /// MirrorMaker 1 commits its consumer offsets this often (ms): how fresh DR's view of the
+    /// mirror's position is (`status`, the failover drain).
+    pub offset_commit_interval_ms: u64,
     pub include: String,
     pub groups_pattern: String,
     pub max_request_size: u64,
@@ -567,6 +570,7 @@ impl SiteContext {
                 alter_offsets_configmap: None,
                 topics_exclude: mm2.topics_exclude.clone(),
                 group_id: settings.mirror_group_id(),
+                offset_commit_interval_ms: u64::from(settings.mirror.sync_interval_seconds) * 1000,
                 include: settings.mirror_include(),
                 groups_pattern: settings.mirror.groups_pattern.clone(),
                 max_request_size: settings.mirror_max_request_size(),

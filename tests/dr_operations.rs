@@ -285,7 +285,9 @@ async fn dr_cycle(profile: &str, kube_name: &str, api_version: &str, prefix: &st
     let missing: Vec<u64> = (0..60).filter(|s| !halfway_read.contains(s) && !halfway.contains_key(s)).collect();
     assert!(missing.is_empty(), "records skipped by the moved group: {missing:?}");
     let reread = halfway.keys().filter(|s| halfway_read.contains(s)).count();
-    eprintln!("planned failover RTO {}s; app-halfway re-reads {reread} of 30", failover1["rto_seconds"]);
+    let step_seconds: Vec<String> =
+        failover1["steps"].as_array().unwrap().iter().map(|s| format!("{} {}s", s["step"].as_str().unwrap_or("?"), s["seconds"])).collect();
+    eprintln!("planned failover RTO {}s ({}); app-halfway re-reads {reread} of 30", failover1["rto_seconds"], step_seconds.join(", "));
     if legacy {
         assert!(failover1["groups"].to_string().contains("timestamp"), "{failover1:#}");
     } else {

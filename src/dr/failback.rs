@@ -470,7 +470,11 @@ async fn start_mirror_at(
                 async {
                     let n = offsets.len();
                     let g = group.clone();
-                    blocking(move || k.commit(&g, &offsets)).await?;
+                    blocking(move || {
+                        k.wait_until_empty(&g, timeout)?;
+                        k.commit(&g, &offsets)
+                    })
+                    .await?;
                     Ok(((), format!("{n} partition(s) positioned")))
                 },
             )

@@ -231,6 +231,31 @@ impl KafkaSite {
             .collect())
     }
 
+    /// Wait until `group` has no members. A MirrorMaker 1 process stopped while this site was
+    /// down never left its group: the broker keeps it as a member until its session times out.
+    pub fn wait_until_empty(&self, group: &str, timeout: Duration) -> Result<()> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let list = self
+                .meta
+                .fetch_group_list(Some(group), self.timeout())
+                .with_context(|| format!("describing consumer group {group} on site {}", self.conn.label))?;
+            let members = list.groups().iter().find(|g| g.name() == group).map_or(0, |g| g.members().len());
+            if members == 0 {
+                return Ok(());
+            }
+            if std::time::Instant::now() >= deadline {
+                bail!(
+                    "consumer group {group} on site {} still has {members} member(s) after {}s: a client still consumes with it \
+                     (or the broker has not yet expired the session of one that stopped); stop it and re-run",
+                    self.conn.label,
+                    timeout.as_secs()
+                );
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+
     /// Commit offsets for a group from outside it. The broker accepts this only while the group
     /// has no members, which is exactly when DR may move it.
     pub fn commit(&self, group: &str, offsets: &Offsets) -> Result<()> {

@@ -72,7 +72,6 @@ tool_class() {
     config:*) echo kafka.admin.ConfigCommand ;;
     producer:3.9) echo kafka.tools.ConsoleProducer ;;
     producer:*) echo org.apache.kafka.tools.ConsoleProducer ;;
-    consumer:3.9) echo kafka.tools.ConsoleConsumer ;;
     consumer:*) echo org.apache.kafka.tools.consumer.ConsoleConsumer ;;
     offsets:*) echo org.apache.kafka.tools.GetOffsetShell ;;
     groups:3.9) echo org.apache.kafka.tools.consumer.group.ConsumerGroupCommand ;;
