@@ -308,7 +308,22 @@ async fn deployed_serve(profile: &str, api_version: &str, prefix: &str) {
     assert!(!answers.contains(&200), "the restarted old primary answered 200 before fencing itself: {answers:?}\n{log}");
 
     drop(kubelet);
-    let out = run(&["uninstall", "--profile", profile, "--timeout", "120s"]).await;
+    // Uninstall with the settings of the install: the canary's KafkaTopic carries the Topic
+    // Operator's finalizer, so one left behind would hold its namespace.
+    let out = run(&[
+        "uninstall",
+        "--profile",
+        profile,
+        "--timeout",
+        "120s",
+        "--set",
+        "health.enabled=true",
+        "--set",
+        "health.image=localhost/amqdr:test",
+        "--set",
+        &topic_setting,
+    ])
+    .await;
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
