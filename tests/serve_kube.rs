@@ -215,7 +215,9 @@ async fn deployed_serve(profile: &str, api_version: &str, prefix: &str) {
     let kdir = Path::new(kafka.get("AMQDR_TESTBED_KAFKA_DIR"));
     let (ca_cert, ca_key) = (kdir.join("certs/ca.crt").display().to_string(), kdir.join("certs/ca.key").display().to_string());
     let topic_setting = format!("health.canaryTopic={canary}");
-    let out = run(&[
+    // The health stage's settings, for the install and the uninstall alike.
+    let health: [&str; 6] = ["--set", "health.enabled=true", "--set", "health.image=localhost/amqdr:test", "--set", &topic_setting];
+    let install_args: Vec<&str> = [
         "install",
         "--profile",
         profile,
@@ -232,17 +234,14 @@ async fn deployed_serve(profile: &str, api_version: &str, prefix: &str) {
         "--password-file",
         kafka.get("AMQDR_PASSWORD_FILE"),
         "--set",
-        "health.enabled=true",
-        "--set",
-        "health.image=localhost/amqdr:test",
-        "--set",
-        &topic_setting,
-        "--set",
         "health.intervalSeconds=1",
         "--set",
         "health.probeTimeoutSeconds=3",
-    ])
-    .await;
+    ]
+    .into_iter()
+    .chain(health)
+    .collect();
+    let out = run(&install_args).await;
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     assert!(out.status.success(), "{doc:#}\n{}", stderr(&out));
 
@@ -310,20 +309,8 @@ async fn deployed_serve(profile: &str, api_version: &str, prefix: &str) {
     drop(kubelet);
     // Uninstall with the settings of the install: the canary's KafkaTopic carries the Topic
     // Operator's finalizer, so one left behind would hold its namespace.
-    let out = run(&[
-        "uninstall",
-        "--profile",
-        profile,
-        "--timeout",
-        "120s",
-        "--set",
-        "health.enabled=true",
-        "--set",
-        "health.image=localhost/amqdr:test",
-        "--set",
-        &topic_setting,
-    ])
-    .await;
+    let uninstall_args: Vec<&str> = ["uninstall", "--profile", profile, "--timeout", "120s"].into_iter().chain(health).collect();
+    let out = run(&uninstall_args).await;
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
