@@ -4,8 +4,22 @@
 //!
 //! - `testbed-kafka broker-config --rendered PLAN.json --site a|b --base FILE` prints a broker's
 //!   properties: the test bed's own keys (listeners, security, log dirs, node ids: what Strimzi
-//!   manages itself) from FILE, then the Kafka's `spec.kafka.config`. A rendered key Strimzi
-//!   manages itself is an error (Strimzi would drop it with a warning).
+//!   manages itself) from FILE, the authorizer of the Kafka's `spec.kafka.authorization` as
+//!   Strimzi's KafkaBrokerConfigurationBuilder writes it (simple: AclAuthorizer with ZooKeeper,
+//!   StandardAuthorizer with KRaft; `super.users` = the test bed's own identity `User:ANONYMOUS`,
+//!   standing for Strimzi's internal ones, and `User:<name>` per `superUsers` entry; no
+//!   authorization: no authorizer; any other type is an error), then the Kafka's
+//!   `spec.kafka.config`. A rendered key Strimzi manages itself is an error (Strimzi would drop
+//!   it with a warning).
+//! - `testbed-kafka users --rendered PLAN.json --site a|b --bootstrap HOST:PORT [--profile P] [--prune]`
+//!   applies the site's KafkaUsers (those of its Kafka: namespace and `strimzi.io/cluster`) on
+//!   the brokers as Strimzi's User Operator does (SCRAM-SHA-512 credential from the rendered
+//!   Secret in `secretKeyRef`, ACLs exactly `spec.authorization.acls`; tests/common/user_operator.rs).
+//!   The Kafka version is the profile's (`--profile`, else the `profile` file beside PLAN.json).
+//!   A KafkaUser the User Operator would refuse stops it with Strimzi's message.
+//! - `testbed-kafka identity --rendered PLAN.json --site a|b --purpose application|mirror|dr-operations --password-file FILE`
+//!   prints the name of the site's KafkaUser labelled `amqdr.io/identity: PURPOSE` and writes its
+//!   password (from the rendered Secret) to FILE, mode 600.
 //! - `testbed-kafka topic --rendered PLAN.json --site a|b --bootstrap HOST:PORT` creates or
 //!   updates the site's KafkaTopic on the brokers as the Topic Operator does.
 //! - `testbed-kafka mirror --rendered PLAN.json --instance-dir DIR` runs the rendered
@@ -16,6 +30,8 @@
 mod mirror_runtime;
 #[path = "../tests/common/topic_operator.rs"]
 mod topic_operator;
+#[path = "../tests/common/user_operator.rs"]
+mod user_operator;
 
 use anyhow::{Context, Result, bail};
 use base64::Engine;
@@ -81,10 +97,14 @@ struct Args {
     base: Option<PathBuf>,
     bootstrap: Option<String>,
     instance_dir: Option<PathBuf>,
+    profile: Option<String>,
+    prune: bool,
+    purpose: Option<String>,
+    password_file: Option<PathBuf>,
 }
 
 fn parse(args: impl Iterator<Item = String>) -> Result<Args> {
-    let mut out = Args { rendered: None, site: None, base: None, bootstrap: None, instance_dir: None };
+    let mut out = Args { rendered: None, site: None, base: None, bootstrap: None, instance_dir: None, profile: None, prune: false, purpose: None, password_file: None };
     let mut args = args.peekable();
     while let Some(flag) = args.next() {
         let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
@@ -94,6 +114,10 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Args> {
             "--base" => out.base = Some(value()?.into()),
             "--bootstrap" => out.bootstrap = Some(value()?),
             "--instance-dir" => out.instance_dir = Some(value()?.into()),
+            "--profile" => out.profile = Some(value()?),
+            "--prune" => out.prune = true,
+            "--purpose" => out.purpose = Some(value()?),
+            "--password-file" => out.password_file = Some(value()?.into()),
             other => bail!("unknown argument {other}"),
         }
     }
@@ -136,16 +160,142 @@ fn broker_config(args: Args) -> Result<()> {
     let mut out = String::from("# The test bed's own keys (what Strimzi manages itself).\n");
     for line in base.lines() {
         let key = line.split('=').next().unwrap_or_default().trim();
+        if key.starts_with("authorizer.") || key == "super.users" {
+            bail!("the test bed's base properties {} set {key}: the authorizer comes from the rendered Kafka", base_path.display());
+        }
         if !config.contains_key(key) {
             out.push_str(line);
             out.push('\n');
         }
     }
+    let kraft = base.lines().any(|l| l.trim_start().starts_with("process.roles="));
+    out.push_str(&authorizer_properties(kafka, kraft, &site)?);
     out.push_str("# spec.kafka.config as amqdr renders it.\n");
     for (k, v) in config {
         out.push_str(&format!("{k}={}\n", scalar(v)));
     }
     print!("{out}");
+    Ok(())
+}
+
+/// The broker keys of the Kafka's `spec.kafka.authorization` (Strimzi's
+/// KafkaBrokerConfigurationBuilder: `authorizer.class.name` and `super.users`, `;`-separated).
+fn authorizer_properties(kafka: &Value, kraft: bool, site: &str) -> Result<String> {
+    let authorization = match kafka.pointer("/spec/kafka/authorization") {
+        None | Some(Value::Null) => return Ok("# No spec.kafka.authorization: no authorizer.\n".into()),
+        Some(a) => a,
+    };
+    let kind = authorization.get("type").and_then(Value::as_str).unwrap_or_default();
+    if kind != "simple" {
+        bail!("the Kafka of site {site} asks for authorization type {kind:?}: the test bed runs simple authorization only");
+    }
+    if let Some(unknown) = authorization.as_object().into_iter().flatten().map(|(k, _)| k).find(|k| *k != "type" && *k != "superUsers") {
+        bail!("the Kafka of site {site}: unknown field spec.kafka.authorization.{unknown}");
+    }
+    // Strimzi's own identities (cluster operator, entity operators, brokers over the replication
+    // listener) are super users; on the test bed they all use the PLAINTEXT listener: ANONYMOUS.
+    let mut super_users = vec!["User:ANONYMOUS".to_string()];
+    for user in authorization.get("superUsers").and_then(Value::as_array).into_iter().flatten() {
+        let name = user.as_str().with_context(|| format!("the Kafka of site {site}: a superUsers entry is not a string: {user}"))?;
+        super_users.push(format!("User:{name}"));
+    }
+    let class = if kraft { "org.apache.kafka.metadata.authorizer.StandardAuthorizer" } else { "kafka.security.authorizer.AclAuthorizer" };
+    Ok(format!(
+        "# spec.kafka.authorization (simple) as Strimzi writes it.\nauthorizer.class.name={class}\nsuper.users={}\n",
+        super_users.join(";")
+    ))
+}
+
+/// The site's KafkaUsers: those of its Kafka (same namespace, `strimzi.io/cluster` = its name).
+async fn users(args: Args) -> Result<()> {
+    let rendered = args.rendered.context("--rendered is required")?;
+    let objects = rendered_objects(&rendered)?;
+    let site = args.site.context("--site is required")?;
+    let bootstrap = args.bootstrap.context("--bootstrap is required")?;
+    let profile = match args.profile {
+        Some(p) => p,
+        None => {
+            let file = rendered.parent().unwrap_or(std::path::Path::new(".")).join("profile");
+            std::fs::read_to_string(&file).with_context(|| format!("--profile not given and no {}", file.display()))?.trim().to_string()
+        }
+    };
+    let kafka = site_object(&objects, "Kafka", &site)?;
+    let namespace = kafka.pointer("/metadata/namespace").and_then(Value::as_str).context("Kafka without namespace")?;
+    let cluster = kafka.pointer("/metadata/name").and_then(Value::as_str).context("Kafka without name")?;
+    let api = RenderedApi { objects: objects.clone() };
+    let mut specs = Vec::new();
+    for user in objects.iter().filter(|o| {
+        o["kind"] == "KafkaUser"
+            && o.pointer("/metadata/namespace").and_then(Value::as_str) == Some(namespace)
+            && o.pointer("/metadata/labels/strimzi.io~1cluster").and_then(Value::as_str) == Some(cluster)
+    }) {
+        let name = user.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+        if let Some(refusal) = user_operator::check_authorization(user, kafka) {
+            bail!("the KafkaUser {namespace}/{name} of site {site} would be NotReady: {}: {}", refusal.reason, refusal.message);
+        }
+        let (secret, key) = user_operator::desired_password_ref(user)
+            .with_context(|| format!("the KafkaUser {namespace}/{name} has no spec.authentication.password.valueFrom.secretKeyRef"))?;
+        let data = mirror_runtime::ClusterApi::secret(&api, namespace, &secret).await?;
+        let password = user_operator::desired_password(namespace, &secret, &key, data.as_ref())
+            .map_err(|r| anyhow::anyhow!("the KafkaUser {namespace}/{name} of site {site} would be NotReady: {}: {}", r.reason, r.message))?;
+        specs.push(user_operator::UserSpec::from_kafka_user(user, password)?);
+    }
+    if specs.is_empty() {
+        bail!("amqdr rendered no KafkaUser for the Kafka {namespace}/{cluster} of site {site}");
+    }
+    let tool = user_operator::UserOperatorTool {
+        profile,
+        bootstrap,
+        instance_dir: rendered.parent().map(|p| p.to_path_buf()),
+        acls_admin_api_supported: user_operator::acls_admin_api_supported(kafka),
+    };
+    let result = tool.apply(&specs, args.prune).await?;
+    for user in result["users"].as_array().into_iter().flatten() {
+        eprintln!(
+            "testbed: user {} ready on site {site} ({} ACLs, {} created, {} deleted)",
+            user["name"].as_str().unwrap_or_default(),
+            user["acls"],
+            user["aclsCreated"],
+            user["aclsDeleted"]
+        );
+    }
+    for pruned in result["pruned"].as_array().into_iter().flatten() {
+        eprintln!("testbed: user {} pruned on site {site}", pruned.as_str().unwrap_or_default());
+    }
+    Ok(())
+}
+
+/// The site's KafkaUser of one purpose (`amqdr.io/identity`): print its name, write its password.
+async fn identity(args: Args) -> Result<()> {
+    let objects = rendered_objects(&args.rendered.context("--rendered is required")?)?;
+    let site = args.site.context("--site is required")?;
+    let purpose = args.purpose.context("--purpose is required")?;
+    let file = args.password_file.context("--password-file is required")?;
+    let kafka = site_object(&objects, "Kafka", &site)?;
+    let namespace = kafka.pointer("/metadata/namespace").and_then(Value::as_str).context("Kafka without namespace")?;
+    let users: Vec<&Value> = objects
+        .iter()
+        .filter(|o| {
+            o["kind"] == "KafkaUser"
+                && o.pointer("/metadata/namespace").and_then(Value::as_str) == Some(namespace)
+                && o.pointer("/metadata/labels/amqdr.io~1identity").and_then(Value::as_str) == Some(purpose.as_str())
+        })
+        .collect();
+    let [user] = users.as_slice() else {
+        bail!("amqdr rendered {} KafkaUsers labelled amqdr.io/identity={purpose} for site {site}, not one", users.len());
+    };
+    let name = user.pointer("/metadata/name").and_then(Value::as_str).context("KafkaUser without name")?;
+    let (secret, key) = user_operator::desired_password_ref(user).with_context(|| format!("the KafkaUser {name} has no secretKeyRef"))?;
+    let data = mirror_runtime::ClusterApi::secret(&RenderedApi { objects: objects.clone() }, namespace, &secret).await?;
+    let password = user_operator::desired_password(namespace, &secret, &key, data.as_ref()).map_err(|r| anyhow::anyhow!("{}", r.message))?;
+    let _ = std::fs::remove_file(&file);
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&file)?;
+        f.write_all(password.as_bytes())?;
+    }
+    println!("{name}");
     Ok(())
 }
 
@@ -244,11 +394,13 @@ async fn mirror(args: Args) -> Result<()> {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
     let mut argv = std::env::args().skip(1);
-    let command = argv.next().context("usage: testbed-kafka broker-config|topic|mirror ...")?;
+    let command = argv.next().context("usage: testbed-kafka broker-config|topic|users|identity|mirror ...")?;
     let args = parse(argv)?;
     match command.as_str() {
         "broker-config" => broker_config(args),
         "topic" => topic(args).await,
+        "users" => users(args).await,
+        "identity" => identity(args).await,
         "mirror" => mirror(args).await,
         other => bail!("unknown command {other}"),
     }

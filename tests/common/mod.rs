@@ -6,3 +6,4 @@ pub mod operator_fidelity;
 pub mod served;
 pub mod standin;
 pub mod topic_operator;
+pub mod user_operator;

@@ -4,7 +4,8 @@
 # the instance, like deleting and recreating its pods). INSTANCE is the profile for the shared
 # test beds, or the --name given to up.sh. The mirror runtime (tests/common/mirror_runtime.rs)
 # runs a mirror resource's process with `start-process ID` / `stop-process ID` (ID = <ns>.<name>,
-# configured in mirrors/ID/).
+# configured in mirrors/ID/). `users` applies the rendered KafkaUsers of both sites again
+# ($dir/rendered.json, as the User Operator's periodic reconciliation would).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
@@ -24,5 +25,9 @@ case "${2:-}" in
     done ;;
   start-process) id=${3:?id}; alive "$dir/mirror-$id.pid" || start_mirror_process "$id" ;;
   stop-process) stop_pids "$dir/mirror-${3:?id}.pid" ;;
+  users) for site in a b; do
+      "$testbed_repo/target/debug/examples/testbed-kafka" users --rendered "$dir/rendered.json" --site "$site" \
+        --bootstrap "$(site_plain "$site")" --profile "$profile"
+    done ;;
   *) die "unknown action ${2:-}" ;;
 esac

@@ -4,8 +4,9 @@
 # lines. `up.sh PROFILE [--name NAME] [--no-mirror] [--fresh]`: NAME (default: the profile) keeps
 # instances apart; --no-mirror starts the sites without the default a -> b mirror (DR tests make
 # their own through the operator stand-in); --fresh stops and wipes an instance first.
-# Brokers and topics take their settings from `amqdr render` (the Kafka and KafkaTopic amqdr
-# applies), keeping only what Strimzi itself manages (listeners, security, log dirs, node ids).
+# Brokers, users and topics take their settings from `amqdr render` (the Kafka, KafkaUsers and
+# KafkaTopics amqdr applies), keeping only what Strimzi itself manages (listeners, security, log
+# dirs, node ids); the brokers run the authorizer the Kafka asks for.
 # Concurrent calls for one instance are serialised by a lock file (tests start it from several
 # threads): the first starts it, the others wait and reuse it.
 set -euo pipefail
@@ -34,8 +35,12 @@ export AMQDR_SITE_B_BOOTSTRAP=$(site_sasl b)
 export AMQDR_SITE_A_PLAIN_BOOTSTRAP=$(site_plain a)
 export AMQDR_SITE_B_PLAIN_BOOTSTRAP=$(site_plain b)
 export AMQDR_CA_FILE=$dir/certs/ca.crt
-export AMQDR_USER=my-user
+export AMQDR_USER=$(cat "$dir/user")
 export AMQDR_PASSWORD_FILE=$dir/password
+export AMQDR_MIRROR_USER=$(cat "$dir/mirror-user")
+export AMQDR_MIRROR_PASSWORD_FILE=$dir/mirror-password
+export AMQDR_DR_USER=$(cat "$dir/dr-user")
+export AMQDR_DR_PASSWORD_FILE=$dir/dr-password
 export AMQDR_MIRROR_GROUP=$(cat "$dir/mirror-group")
 export AMQDR_TOPIC=my-topic
 export AMQDR_CLIENT_CONFIG=$dir/client-sasl-scram.properties
@@ -47,6 +52,7 @@ EOT
 
 healthy() {
   [ -f "$dir/ready" ] || return 1
+  [ -f "$dir/dr-user" ] || return 1 # made before the test bed applied amqdr's KafkaUsers
   [ "$(cat "$dir/mirror-mode")" = "$with_mirror" ] || return 1
   local p
   for p in broker-a broker-b; do alive "$dir/$p.pid" || return 1; done
@@ -91,18 +97,28 @@ read_ports
 # What amqdr applies to a one-broker site, sized by amqdr's own logic (replication factors,
 # min ISR); a short sync interval so tests are fast. The same settings drive the mirror.
 amqdr_settings=(--profile "$profile" --brokers 1 --set topic.replicas=1 --set topic.minInsyncReplicas=1
-  --set mirror.syncIntervalSeconds="${AMQDR_TESTBED_SYNC_SECONDS:-2}")
+  --set mirror.syncIntervalSeconds="${AMQDR_TESTBED_SYNC_SECONDS:-2}"
+  --set 'user.groups=[amqdr-*,console-consumer-*,dr-*,app-*]')
 if [ "$profile" = legacy ]; then amqdr_settings+=(--set kafka.zookeeper=1); else amqdr_settings+=(--set kafka.controllers=1); fi
 "$amqdr" render --print-config "${amqdr_settings[@]}" > "$dir/amqdr-settings.yaml"
 (umask 077; "$amqdr" render -o json --show-secrets "${amqdr_settings[@]}" --set mirror.sourceBootstrap="$(site_sasl a)" \
   --ca-cert "$dir/certs/ca.crt" --ca-key "$dir/certs/ca.key" --password-file "$dir/password" > "$dir/rendered.json")
 "$amqdr" mirror properties --kind mm1-consumer "${amqdr_settings[@]}" | sed -n 's/^group.id=//p' > "$dir/mirror-group"
+# The identities amqdr renders (KafkaUsers labelled amqdr.io/identity) and their passwords.
+identity() { # purpose name-file password-file
+  "$testbed_kafka" identity --rendered "$dir/rendered.json" --site a --purpose "$1" --password-file "$dir/$3" > "$dir/$2"
+}
+identity application user application-password
+[ "$(cat "$dir/password")" = "$(cat "$dir/application-password")" ] || die "the rendered application user's password is not the test bed's --password-file"
+rm -f "$dir/application-password"
+identity mirror mirror-user mirror-password
+identity dr-operations dr-user dr-password
 
 # The seed's client properties (tests of `verify --client-config`).
 cat > "$dir/client-sasl-scram.properties" <<EOT
 security.protocol=SASL_SSL
 sasl.mechanism=SCRAM-SHA-512
-sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="my-user" password="$password";
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$(cat "$dir/user")" password="$password";
 ssl.truststore.type=PEM
 ssl.truststore.location=$dir/certs/ca.crt
 ssl.endpoint.identification.algorithm=HTTPS
@@ -167,8 +183,7 @@ EOT
 else
   cluster_id=$(run_java storage 128m kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
   for site in a b; do
-    run_java storage 128m kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/broker-$site.properties" \
-      --add-scram "SCRAM-SHA-512=[name=my-user,password=$password]" >&2
+    run_java storage 128m kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/broker-$site.properties" >&2
   done
 fi
 
@@ -176,16 +191,11 @@ start_broker a & pa=$!
 start_broker b & pb=$!
 wait "$pa" && wait "$pb" || die "a broker did not start"
 
-admin() { # site tool-args...
-  local site=$1; shift
-  run_java admin 128m "$@" --bootstrap-server "$(site_plain "$site")"
-}
-if [ "$profile" = legacy ]; then
-  for site in a b; do
-    admin "$site" "$(tool_class config)" --alter --add-config "SCRAM-SHA-512=[password=$password]" \
-      --entity-type users --entity-name my-user >&2
-  done
-fi
+# The KafkaUsers of each site (application, mirror, DR operations), applied as Strimzi's User
+# Operator does: SCRAM-SHA-512 credentials and exactly their ACLs (UserOperator.java).
+for site in a b; do
+  "$testbed_kafka" users --rendered "$dir/rendered.json" --site "$site" --bootstrap "$(site_plain "$site")" --profile "$profile" >&2
+done
 # The KafkaTopics of each site (my-topic, the canary topic), created as the Topic Operator would.
 for site in a b; do
   "$testbed_kafka" topic --rendered "$dir/rendered.json" --site "$site" --bootstrap "$(site_plain "$site")" >&2
