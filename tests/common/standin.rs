@@ -6,10 +6,19 @@
 //! check the order amqdr applied things in. Where Strimzi rejects a resource or acts on its own
 //! (listener rules, missing APIs, NetworkPolicies, the Topic Operator's finalizer) it follows
 //! `operator_fidelity`.
+//!
+//! KafkaUsers are reconciled as Strimzi's User Operator does (`user_operator`): only once their
+//! Kafka (`strimzi.io/cluster`) exists (the Entity Operator deploys it), NotReady with Strimzi's
+//! message when they ask for simple authorization and the Kafka has none that supports ACLs
+//! (in every namespace), again whenever the Kafka's `spec.kafka.authorization` changes (Strimzi
+//! restarts the User Operator with a new STRIMZI_ACLS_ADMIN_API_SUPPORTED). In namespaces mapped
+//! to a Kafka test bed site the user is applied on the real brokers (SCRAM-SHA-512 credential from
+//! the Secret in `secretKeyRef`, exactly its ACLs), and removed from them when it is deleted.
 
 #![allow(dead_code)]
 
 use super::operator_fidelity as fidelity;
+use super::user_operator;
 use futures::{StreamExt, stream};
 use k8s_openapi::api::core::v1::{Pod, Secret};
 use k8s_openapi::api::rbac::v1::RoleBinding;
@@ -17,6 +26,7 @@ use kube::Client;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Debug)]
@@ -74,7 +84,16 @@ fn resource(api_version: &str, kind: &str, plural: &str) -> ApiResource {
 
 enum Event {
     Custom(&'static str, Box<DynamicObject>),
+    /// A watched object was deleted (KafkaUsers only).
+    Deleted(&'static str, Box<DynamicObject>),
     Pod(Box<Pod>),
+}
+
+/// What the stand-in remembers between events: the `spec.kafka.authorization` each Kafka had
+/// when its KafkaUsers were last reconciled (namespace, name).
+#[derive(Default)]
+struct Memory {
+    kafka_authorization: HashMap<(String, String), Value>,
 }
 
 impl Standin {
@@ -89,6 +108,7 @@ impl Standin {
         ];
         let j = journal.clone();
         let task = tokio::spawn(async move {
+            let mut memory = Memory::default();
             let _mirrors = (!options.kafka_sites.is_empty()).then(|| {
                 let j = j.clone();
                 let record: super::mirror_runtime::kube_driver::Recorder = Arc::new(move |note| match note {
@@ -105,6 +125,21 @@ impl Standin {
                 }
                 let ar = resource(&options.api_version, kind, plural);
                 let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+                if kind == "KafkaUser" {
+                    // Deletions too: the User Operator removes the user from the brokers.
+                    let s = watcher(api, watcher::Config::default())
+                        .default_backoff()
+                        .filter_map(move |r| async move {
+                            match r {
+                                Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => Some(Event::Custom(kind, Box::new(o))),
+                                Ok(watcher::Event::Delete(o)) => Some(Event::Deleted(kind, Box::new(o))),
+                                _ => None,
+                            }
+                        })
+                        .boxed();
+                    streams.push(s);
+                    continue;
+                }
                 let s = watcher(api, watcher::Config::default())
                     .default_backoff()
                     .applied_objects()
@@ -123,7 +158,8 @@ impl Standin {
             let mut all = stream::select_all(streams);
             while let Some(event) = all.next().await {
                 let result = match event {
-                    Event::Custom(kind, obj) => on_custom(&client, &options, &j, kind, *obj).await,
+                    Event::Custom(kind, obj) => on_custom(&client, &options, &j, &mut memory, kind, *obj).await,
+                    Event::Deleted(_, obj) => on_user_deleted(&client, &options, &j, *obj).await,
                     Event::Pod(pod) => on_pod(&client, &options, &j, *pod).await,
                 };
                 if let Err(e) = result {
@@ -152,6 +188,7 @@ async fn on_custom(
     client: &Client,
     options: &StandinOptions,
     journal: &Arc<Mutex<Journal>>,
+    memory: &mut Memory,
     kind: &str,
     obj: DynamicObject,
 ) -> anyhow::Result<()> {
@@ -166,6 +203,14 @@ async fn on_custom(
     let name = obj.metadata.name.clone().unwrap_or_default();
     let generation = obj.metadata.generation.unwrap_or(1);
     let data = serde_json::to_value(&obj)?;
+    if kind == "KafkaUser" {
+        if obj.metadata.deletion_timestamp.is_some()
+            || data.pointer("/status/observedGeneration").and_then(Value::as_i64) == Some(generation)
+        {
+            return Ok(());
+        }
+        return reconcile_user(client, options, journal, &data).await;
+    }
     if kind == "KafkaTopic" {
         // The Topic Operator's finalizer (added on first sight, removed on deletion while it runs).
         if let Some(line) = fidelity::topic_finalizer(client, &options.api_version, &obj).await? {
@@ -230,10 +275,6 @@ async fn on_custom(
                 }
             }
         }
-        "KafkaUser" => {
-            status["username"] = json!(name);
-            status["secret"] = json!(name);
-        }
         "KafkaTopic" => match site {
             Some(site) => {
                 let outcome = super::topic_operator::reconcile(&site.plain_bootstrap()?, &name, &data["spec"]).await?;
@@ -266,6 +307,115 @@ async fn on_custom(
     let ar = resource(&options.api_version, kind, &format!("{}s", kind.to_lowercase()));
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &ar);
     api.patch_status(&name, &PatchParams::default(), &Patch::Merge(json!({"status": status}))).await?;
+    if kind == "Kafka" {
+        // The User Operator starts with the Kafka and restarts when its authorization changes
+        // (STRIMZI_ACLS_ADMIN_API_SUPPORTED): every KafkaUser of the cluster is reconciled again.
+        let authorization = data.pointer("/spec/kafka/authorization").cloned().unwrap_or(Value::Null);
+        let key = (ns.clone(), name.clone());
+        if memory.kafka_authorization.get(&key) != Some(&authorization) {
+            memory.kafka_authorization.insert(key, authorization);
+            let ar = resource(&options.api_version, "KafkaUser", "kafkausers");
+            let users: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &ar);
+            let list = users.list(&kube::api::ListParams::default().labels(&format!("strimzi.io/cluster={name}"))).await?;
+            for user in list.items {
+                if user.metadata.deletion_timestamp.is_none()
+                    && let Err(e) = reconcile_user(client, options, journal, &serde_json::to_value(&user)?).await
+                {
+                    journal.lock().unwrap().events.push(format!("stand-in error: {e}"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The User Operator's reconciliation of one KafkaUser (see the module documentation).
+async fn reconcile_user(client: &Client, options: &StandinOptions, journal: &Arc<Mutex<Journal>>, data: &Value) -> anyhow::Result<()> {
+    let ns = data.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default().to_string();
+    let name = data.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
+    let generation = data.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
+    let cluster = data.pointer("/metadata/labels/strimzi.io~1cluster").and_then(Value::as_str).unwrap_or_default();
+    let kafkas: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &resource(&options.api_version, "Kafka", "kafkas"));
+    let Some(kafka) = (if cluster.is_empty() { None } else { kafkas.get_opt(cluster).await? }) else {
+        // No Kafka, no Entity Operator: nothing reconciles the user (yet).
+        journal.lock().unwrap().events.push(format!("KafkaUser {ns}/{name} generation {generation}: no Kafka {cluster:?}, not reconciled"));
+        return Ok(());
+    };
+    let kafka = serde_json::to_value(&kafka)?;
+    journal.lock().unwrap().events.push(format!("KafkaUser {ns}/{name} generation {generation}"));
+    let outcome = match user_operator::check_authorization(data, &kafka) {
+        Some(refusal) => Err(refusal),
+        None => match options.kafka_sites.get(&ns) {
+            Some(site) => apply_user(client, site, &ns, &name, data, &kafka).await,
+            None => Ok(()),
+        },
+    };
+    let status = match outcome {
+        Ok(()) => json!({"observedGeneration": generation, "conditions": ready_conditions(), "username": name, "secret": name}),
+        Err(refusal) => {
+            journal.lock().unwrap().violations.push(format!("KafkaUser {ns}/{name}: {}: {}", refusal.reason, refusal.message));
+            refusal.status(generation, &now())
+        }
+    };
+    let users: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &resource(&options.api_version, "KafkaUser", "kafkausers"));
+    // Strimzi writes a new KafkaUserStatus: a NotReady one has no username or secret (null
+    // removes them in a merge patch).
+    let mut status = status;
+    for field in ["username", "secret"] {
+        if status.get(field).is_none() {
+            status[field] = Value::Null;
+        }
+    }
+    users.patch_status(&name, &PatchParams::default(), &Patch::Merge(json!({"status": status}))).await?;
+    Ok(())
+}
+
+/// Apply the user on the brokers of its site; the refusal Strimzi reports otherwise.
+async fn apply_user(
+    client: &Client,
+    site: &super::mirror_runtime::KafkaSite,
+    ns: &str,
+    name: &str,
+    data: &Value,
+    kafka: &Value,
+) -> Result<(), user_operator::Refusal> {
+    let other = |e: anyhow::Error| user_operator::Refusal::other(&format!("{e:#}"));
+    let Some((secret_name, key)) = user_operator::desired_password_ref(data) else {
+        return Err(user_operator::Refusal::other(&format!(
+            "the test bed's User Operator needs spec.authentication.password.valueFrom.secretKeyRef (KafkaUser {ns}/{name})"
+        )));
+    };
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), ns);
+    let secret = secrets.get_opt(&secret_name).await.map_err(|e| other(e.into()))?;
+    let secret_data =
+        secret.map(|s| s.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect::<std::collections::BTreeMap<_, _>>());
+    let password = user_operator::desired_password(ns, &secret_name, &key, secret_data.as_ref())?;
+    let spec = user_operator::UserSpec::from_kafka_user(data, password).map_err(other)?;
+    let mut tool = user_operator::UserOperatorTool::for_site(site).map_err(other)?;
+    tool.acls_admin_api_supported = user_operator::acls_admin_api_supported(kafka);
+    tool.apply(&[spec], false).await.map_err(other)?;
+    Ok(())
+}
+
+/// A deleted KafkaUser: in a namespace mapped to a test bed site its credential and ACLs go.
+async fn on_user_deleted(client: &Client, options: &StandinOptions, journal: &Arc<Mutex<Journal>>, obj: DynamicObject) -> anyhow::Result<()> {
+    let ns = obj.metadata.namespace.clone().unwrap_or_default();
+    let name = obj.metadata.name.clone().unwrap_or_default();
+    if !options.namespaces.contains(&ns) {
+        return Ok(());
+    }
+    let Some(site) = options.kafka_sites.get(&ns) else {
+        return Ok(());
+    };
+    let mut tool = user_operator::UserOperatorTool::for_site(site)?;
+    // ACLs as the running User Operator manages them (its Kafka's authorization; gone: as before).
+    let cluster = obj.metadata.labels.as_ref().and_then(|l| l.get("strimzi.io/cluster")).cloned().unwrap_or_default();
+    let kafkas: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &resource(&options.api_version, "Kafka", "kafkas"));
+    if let Some(kafka) = if cluster.is_empty() { None } else { kafkas.get_opt(&cluster).await? } {
+        tool.acls_admin_api_supported = user_operator::acls_admin_api_supported(&serde_json::to_value(&kafka)?);
+    }
+    tool.delete(&[name.as_str()]).await?;
+    journal.lock().unwrap().events.push(format!("KafkaUser {ns}/{name} deleted from the brokers of site {}", site.site));
     Ok(())
 }
 
