@@ -12,6 +12,8 @@ mod operator_fidelity;
 mod standin;
 #[path = "../tests/common/topic_operator.rs"]
 mod topic_operator;
+#[path = "../tests/common/user_operator.rs"]
+mod user_operator;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -115,7 +115,15 @@ pub async fn apply_plan(command: &str, sources: &Sources, options: &ApplyOptions
     }
     tracing::info!(ca = %material.ca_provenance, password = %material.password_provenance, "secret material");
     // The DR roles decide whether the production -> DR mirror may copy (stopped after a failover).
-    let posture = crate::dr::posture(&crate::dr::roles_for_install(&clusters, &settings).await);
+    let mut posture = crate::dr::posture(&crate::dr::roles_for_install(&clusters, &settings).await);
+    if options.plan.scope == Scope::Install {
+        posture.open_kafka = cluster_state::kafkas_without_authorization(&clusters, &settings).await?;
+        for site in &posture.open_kafka {
+            eprintln!(
+                "note: the Kafka of site {site} runs without authorization: it is switched on with amqdr's users as temporary super users, which are removed once their ACLs exist"
+            );
+        }
+    }
     if !posture.forward_mirror_running && settings.mirror.enabled {
         eprintln!(
             "note: the DR records say site a is not the primary (or the mirror runs b -> a): the mirror a -> b is applied stopped; `amqdr failback` restores it"

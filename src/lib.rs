@@ -1,5 +1,6 @@
 //! amqdr: two-site Apache Kafka disaster recovery on Kubernetes/OpenShift with Strimzi.
 
+pub mod acl;
 pub mod assets;
 pub mod certs;
 pub mod cli;

@@ -37,6 +37,10 @@ pub struct Material {
     pub ca_truststore: CaTrustStore,
     pub password: String,
     pub password_provenance: Provenance,
+    /// SCRAM password of the mirror's own user (`mirror.name`), the same on both sites.
+    pub mirror_password: String,
+    /// SCRAM password of the DR operations user (`dr.user`), the same on both sites.
+    pub dr_password: String,
     /// dockerconfigjson bytes of the image pull secret.
     pub pull_secret: Option<Vec<u8>>,
 }
@@ -49,6 +53,8 @@ impl fmt::Debug for Material {
             .field("ca_truststore", &self.ca_truststore)
             .field("password", &"<redacted>")
             .field("password_provenance", &self.password_provenance)
+            .field("mirror_password", &"<redacted>")
+            .field("dr_password", &"<redacted>")
             .field("pull_secret", &self.pull_secret.as_ref().map(|_| "<redacted>"))
             .finish()
     }
@@ -61,6 +67,8 @@ pub struct Existing {
     /// CA trust stores found (`ca.p12` + `ca.password`), in site order; kept if one matches the CA.
     pub ca_truststores: Vec<CaTrustStore>,
     pub password: Option<(String, String)>,
+    pub mirror_password: Option<(String, String)>,
+    pub dr_password: Option<(String, String)>,
 }
 
 impl Material {
@@ -95,7 +103,11 @@ impl Material {
             ),
             None => None,
         };
-        Ok(Material { ca, ca_provenance, ca_truststore, password, password_provenance, pull_secret })
+        // The mirror's and DR operations' passwords are never typed by anyone: generated once,
+        // then kept from the cluster.
+        let mirror_password = existing.mirror_password.map(|(p, _)| p).unwrap_or_else(generate_password);
+        let dr_password = existing.dr_password.map(|(p, _)| p).unwrap_or_else(generate_password);
+        Ok(Material { ca, ca_provenance, ca_truststore, password, password_provenance, mirror_password, dr_password, pull_secret })
     }
 
     /// Material for offline rendering (`render`, `--dry-run`): files if given, else generated.
@@ -187,6 +199,7 @@ mod tests {
                 ca: Some((ca.clone(), "a/my-cluster-cluster-ca".into())),
                 ca_truststores: vec![],
                 password: Some(("pw".into(), "a/my-user-password".into())),
+                ..Existing::default()
             },
         )
         .unwrap();
@@ -207,7 +220,7 @@ mod tests {
         let resolve = |stores: Vec<CaTrustStore>| {
             Material::resolve(
                 &settings,
-                Existing { ca: Some((ca.clone(), "a/my-cluster-cluster-ca".into())), ca_truststores: stores, password: None },
+                Existing { ca: Some((ca.clone(), "a/my-cluster-cluster-ca".into())), ca_truststores: stores, ..Existing::default() },
             )
             .unwrap()
             .ca_truststore

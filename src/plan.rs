@@ -162,17 +162,32 @@ fn find<'a>(objects: &'a [Manifest], kind: &str) -> &'a Manifest {
     objects.iter().find(|o| o.kind() == kind).unwrap_or_else(|| panic!("template rendered no {kind}"))
 }
 
-/// What the DR roles recorded in the clusters require of a Plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the clusters' current state requires of a Plan: the DR roles recorded there, and Kafkas
+/// that run without authorization (installed by an older amqdr).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Posture {
     /// Whether the production -> DR mirror may copy. After a failover it must stay stopped
     /// (a re-run of `install` or `mirror deploy` applies it stopped, never deletes it).
     pub forward_mirror_running: bool,
+    /// The site the recorded mirror direction reads from (b while a failback copies b -> a):
+    /// the mirror's user is read-only there.
+    pub mirror_source: SiteId,
+    /// Sites recorded as fenced: the application may not write there.
+    pub fenced: Vec<SiteId>,
+    /// Sites whose Kafka exists without authorization: switched on with the identities as
+    /// temporary super users until their ACLs exist, so no client is locked out meanwhile.
+    pub open_kafka: Vec<SiteId>,
 }
 
 impl Default for Posture {
     fn default() -> Self {
-        Posture { forward_mirror_running: true }
+        Posture { forward_mirror_running: true, mirror_source: SiteId::A, fenced: Vec::new(), open_kafka: Vec::new() }
+    }
+}
+
+impl Posture {
+    pub fn rights(&self, site: SiteId) -> crate::acl::SiteRights {
+        crate::acl::SiteRights { mirror: crate::acl::MirrorRights::from_source(self.mirror_source), fenced: self.fenced.contains(&site) }
     }
 }
 
@@ -185,11 +200,11 @@ impl Plan {
         let mut stages = Vec::new();
         if scope == Scope::Install {
             stages.push(cluster_wide_stage(settings)?);
-            let lanes = SiteId::ALL.iter().map(|&site| site_lane(settings, material, site)).collect::<Result<Vec<_>>>()?;
+            let lanes = SiteId::ALL.iter().map(|&site| site_lane(settings, material, site, &posture)).collect::<Result<Vec<_>>>()?;
             stages.push(Stage { name: "sites", lanes });
         }
         if settings.mirror.enabled || scope == Scope::MirrorOnly {
-            stages.push(mirror_stage(settings, material, posture)?);
+            stages.push(mirror_stage(settings, material, &posture)?);
         }
         if settings.health.enabled && scope == Scope::Install {
             stages.push(health_stage(settings, material)?);
@@ -233,7 +248,7 @@ fn cluster_wide_stage(settings: &Settings) -> Result<Stage> {
     Ok(Stage { name: "cluster-wide", lanes })
 }
 
-fn site_lane(settings: &Settings, material: &Material, site: SiteId) -> Result<Lane> {
+fn site_lane(settings: &Settings, material: &Material, site: SiteId, posture: &Posture) -> Result<Lane> {
     let ctx = SiteContext::new(settings, material, site);
     let t = |name: &str| render::site_template(name, &ctx, settings, site);
     let mut steps = Vec::new();
@@ -268,19 +283,34 @@ fn site_lane(settings: &Settings, material: &Material, site: SiteId) -> Result<L
     steps.extend(apply("cluster-ca", t("cluster-ca")?));
     let kafka = t("kafka")?;
     let kafka_obj = find(&kafka, "Kafka").clone();
-    steps.extend(apply("kafka", kafka));
-    steps.push(wait("kafka", &kafka_obj, Condition::Ready));
-
-    let user = t("user")?;
-    let user_obj = find(&user, "KafkaUser").clone();
-    steps.extend(apply("user", user));
+    let users = render::user_objects(settings, material, site, posture.rights(site))?;
+    let user_objs: Vec<Manifest> = users.iter().filter(|o| o.kind() == "KafkaUser").cloned().collect();
+    if posture.open_kafka.contains(&site) {
+        // Upgrade: authorization on with every identity a super user, the users and their ACLs,
+        // then the super users removed. Clients authenticate throughout; none is ever denied.
+        let names: Vec<String> = user_objs.iter().map(|u| u.name().to_string()).collect();
+        let mut bridging = kafka_obj.clone();
+        bridging.0["spec"]["kafka"]["authorization"] = render::kafka_authorization(&names);
+        steps.extend(apply("kafka", vec![bridging.clone()]));
+        steps.push(wait("kafka", &bridging, Condition::Ready));
+        steps.extend(apply("user", users));
+        steps.extend(user_objs.iter().map(|u| wait("user", u, Condition::Ready)));
+        steps.extend(apply("kafka", kafka));
+        steps.push(wait("kafka", &kafka_obj, Condition::Ready));
+    } else {
+        steps.extend(apply("kafka", kafka));
+        steps.push(wait("kafka", &kafka_obj, Condition::Ready));
+        steps.extend(apply("user", users));
+    }
     let topic = t("topic")?;
     let topic_obj = find(&topic, "KafkaTopic").clone();
     steps.extend(apply("topic", topic));
     let canary = t("canary-topic")?;
     let canary_obj = find(&canary, "KafkaTopic").clone();
     steps.extend(apply("topic", canary));
-    steps.push(wait("user", &user_obj, Condition::Ready));
+    if !posture.open_kafka.contains(&site) {
+        steps.extend(user_objs.iter().map(|u| wait("user", u, Condition::Ready)));
+    }
     steps.push(wait("topic", &topic_obj, Condition::Ready));
     steps.push(wait("topic", &canary_obj, Condition::Ready));
 
@@ -290,7 +320,7 @@ fn site_lane(settings: &Settings, material: &Material, site: SiteId) -> Result<L
     Ok(Lane { site, steps })
 }
 
-fn mirror_stage(settings: &Settings, material: &Material, posture: Posture) -> Result<Stage> {
+fn mirror_stage(settings: &Settings, material: &Material, posture: &Posture) -> Result<Stage> {
     let flow = render::MirrorFlow::forward(posture.forward_mirror_running);
     let site = flow.target;
     let mut steps = Vec::new();

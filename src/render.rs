@@ -221,6 +221,8 @@ pub struct SiteContext {
     /// The canary topic of `amqdr serve`: one partition per broker, replicated like `topic`.
     pub canary: TopicCtx,
     pub user: UserCtx,
+    /// The site's Kafka identities (application, DR operations, mirror) with their ACLs.
+    pub users: Vec<IdentityCtx>,
     pub secrets: SecretsCtx,
     pub mirror: MirrorCtx,
     pub health: HealthCtx,
@@ -294,6 +296,9 @@ pub struct KafkaCtx {
     pub resources: KafkaResourcesCtx,
     pub message_max_bytes: u64,
     pub retention_bytes: Option<u64>,
+    /// `spec.kafka.authorization`: simple (ACLs), with super users only while an upgrade
+    /// switches authorization on (see [`crate::plan`]).
+    pub authorization: Value,
 }
 
 #[derive(Serialize)]
@@ -320,6 +325,15 @@ pub struct UserCtx {
 }
 
 #[derive(Serialize)]
+pub struct IdentityCtx {
+    pub purpose: String,
+    pub name: String,
+    pub password_secret: String,
+    pub password_b64: String,
+    pub acls: Vec<Value>,
+}
+
+#[derive(Serialize)]
 pub struct SecretsCtx {
     pub ca_cert_b64: String,
     pub ca_key_b64: String,
@@ -332,6 +346,8 @@ pub struct SecretsCtx {
 #[derive(Serialize)]
 pub struct MirrorCtx {
     pub name: String,
+    /// The mirror's own Kafka user on both sides.
+    pub user: String,
     pub replicas: u32,
     /// `running` or `stopped` for both MirrorMaker 2 connectors (MirrorMaker 1: replicas 0).
     pub connector_state: String,
@@ -496,6 +512,7 @@ impl SiteContext {
         let profile = settings.profile;
         let b = settings.site(SiteId::B);
         let password_b64 = b64(&material.password);
+        let mirror_password_b64 = b64(&material.mirror_password);
         let ca_cert_b64 = b64(&material.ca.cert_pem);
         let mm2 = mirror::Mm2Config::from_settings(settings);
         let images = settings.images();
@@ -540,6 +557,7 @@ impl SiteContext {
                 },
                 message_max_bytes: settings.kafka.message_max_bytes,
                 retention_bytes: settings.kafka.retention_bytes,
+                authorization: kafka_authorization(&[]),
             },
             topic: TopicCtx {
                 name: settings.topic.name.clone(),
@@ -556,6 +574,7 @@ impl SiteContext {
                 min_insync_replicas: settings.topic.min_insync_replicas,
             },
             user: UserCtx { name: settings.user.name.clone(), password_secret: user_password_secret(settings) },
+            users: identities_ctx(settings, material, site, crate::acl::SiteRights::default()),
             secrets: SecretsCtx {
                 ca_cert_b64: ca_cert_b64.clone(),
                 ca_key_b64: b64(&material.ca.key_pem),
@@ -565,6 +584,7 @@ impl SiteContext {
             },
             mirror: MirrorCtx {
                 name: settings.mirror.name.clone(),
+                user: settings.mirror.name.clone(),
                 replicas: settings.mirror.replicas,
                 connector_state: "running".into(),
                 alter_offsets_configmap: None,
@@ -581,14 +601,14 @@ impl SiteContext {
                     bootstrap: settings.mirror.source_bootstrap.clone().unwrap_or_else(|| DISCOVERED_SOURCE_BOOTSTRAP.into()),
                     secret_name: format!("{}-source", settings.mirror.name),
                     ca_cert_b64: ca_cert_b64.clone(),
-                    password_b64: password_b64.clone(),
+                    password_b64: mirror_password_b64.clone(),
                 },
                 target: MirrorSideCtx {
                     alias: mirror::TARGET_ALIAS.into(),
                     bootstrap: internal_bootstrap(&b.cluster_name),
                     secret_name: format!("{}-target", settings.mirror.name),
                     ca_cert_b64,
-                    password_b64,
+                    password_b64: mirror_password_b64,
                 },
                 connect_config: mm2.connect_json(),
                 source_connector_config: mm2.source_connector_json(),
@@ -608,6 +628,44 @@ impl SiteContext {
             },
         }
     }
+}
+
+/// `spec.kafka.authorization` of both Kafkas. `super_users` only while an upgrade turns
+/// authorization on (users keep working until their ACLs exist), never otherwise.
+pub fn kafka_authorization(super_users: &[String]) -> Value {
+    let mut a = json!({"type": "simple"});
+    if !super_users.is_empty() {
+        a["superUsers"] = json!(super_users);
+    }
+    a
+}
+
+fn identities_ctx(settings: &Settings, material: &Material, site: SiteId, rights: crate::acl::SiteRights) -> Vec<IdentityCtx> {
+    crate::acl::identities(settings, site, rights)
+        .into_iter()
+        .map(|i| {
+            let password = match i.purpose {
+                "mirror" => &material.mirror_password,
+                "dr-operations" => &material.dr_password,
+                _ => &material.password,
+            };
+            IdentityCtx {
+                purpose: i.purpose.into(),
+                name: i.name,
+                password_secret: i.password_secret,
+                password_b64: b64(password),
+                acls: i.acls,
+            }
+        })
+        .collect()
+}
+
+/// A site's KafkaUsers and their password Secrets, with the rights `rights` gives them (which
+/// way the mirror copies, whether the site is fenced).
+pub fn user_objects(settings: &Settings, material: &Material, site: SiteId, rights: crate::acl::SiteRights) -> Result<Vec<Manifest>> {
+    let mut ctx = SiteContext::new(settings, material, site);
+    ctx.users = identities_ctx(settings, material, site, rights);
+    site_template("user", &ctx, settings, site)
 }
 
 /// One direction of mirroring, and whether it copies. The mirror always runs in its target

@@ -26,6 +26,8 @@ fn fixed_material() -> Material {
         ca_provenance: Provenance::Generated,
         ca_truststore: CaTrustStore { p12: b"TEST-P12".to_vec(), password: "test-store-password".into() },
         password: "test-password".into(),
+        mirror_password: "test-mirror-password".into(),
+        dr_password: "test-dr-password".into(),
         password_provenance: Provenance::Generated,
         pull_secret: Some(br#"{"auths":{"registry.example.com":{"auth":"dGVzdDp0ZXN0"}}}"#.to_vec()),
     }

@@ -31,7 +31,9 @@ fn all_checks_pass(profile: &str) {
     assert!(out.status.success(), "{doc:#}\n{}", stderr(&out));
     assert_eq!(doc["passed"], true);
     let checks = doc["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 6, "{doc:#}");
+    assert_eq!(checks.len(), 7, "{doc:#}");
+    let acl = checks.iter().find(|c| c["name"] == "acl").unwrap();
+    assert_eq!(acl["passed"], true, "{acl:#}");
     let mirror = checks.iter().find(|c| c["name"] == "mirror a -> b").unwrap();
     assert_eq!(mirror["details"]["missing"], 0);
     assert!(mirror["details"]["delay_ms"]["count"].as_u64().unwrap() >= 100);
@@ -41,7 +43,7 @@ fn all_checks_pass(profile: &str) {
     let latency = checks.iter().find(|c| c["name"] == "latency site a").unwrap();
     assert!(latency["details"]["latency_ms"]["p50_ms"].as_f64().unwrap() > 0.0);
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert_eq!(xml.matches("<testcase ").count(), 6, "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 7, "{xml}");
     assert!(xml.contains("failures=\"0\""));
 }
 
@@ -77,10 +79,11 @@ fn negative_paths(profile: &str) {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("certificate verify failed"), "{}", stderr(&out));
     assert!(stderr(&out).contains(ca.to_str().unwrap()), "{}", stderr(&out));
-    // Unknown topic.
+    // A topic outside the user's ACLs: the brokers do not reveal whether it exists.
     let out = run(&bed, &["produce-consume", "--timeout", "15s", "--topic", "no-such-topic"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("no-such-topic does not exist"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not authorized to use topic no-such-topic"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("user.topics"), "{}", stderr(&out));
     // Unreachable broker: a closed loopback port.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let out = run(&bed, &["produce-consume", "--timeout", "10s", "--bootstrap", &format!("localhost:{port}")]);
@@ -90,6 +93,41 @@ fn negative_paths(profile: &str) {
     let out = run(&bed, &["produce-consume", "--timeout", "20s", "--records", "1", "--record-size", "1200000"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("message.max.bytes"), "{}", stderr(&out));
+}
+
+/// Least privilege on real brokers: each case of `verify acl` as the brokers answered it, and
+/// the check failing when the mirror's identity is one that may write on production.
+fn acl_is_enforced(profile: &str) {
+    let bed = kafka(profile);
+    let out = run(&bed, &["acl", "-o", "json", "--timeout", "60s"]);
+    let doc = json(&out);
+    assert!(out.status.success(), "{doc:#}\n{}", stderr(&out));
+    let cases = doc["checks"][0]["details"]["cases"].as_array().unwrap().clone();
+    assert_eq!(cases.len(), 4, "{doc:#}");
+    let find = |identity: &str, site: &str| cases.iter().find(|c| c["identity"] == identity && c["site"] == site).cloned().unwrap();
+    assert_eq!(find("my-user", "a")["observed"], "10 records produced and consumed");
+    assert_eq!(find("my-user", "b")["observed"], "10 records produced and consumed");
+    assert_eq!(find("my-mirrormaker", "a")["observed"], "refused: Topic authorization failed");
+    let unknown = cases.iter().find(|c| c["identity"].as_str().unwrap().starts_with("amqdr-verify-unknown-")).unwrap();
+    assert_eq!(unknown["observed"], "refused at SASL authentication");
+    eprintln!("{profile}: {}", doc["checks"][0]["summary"]);
+
+    // The application user in the mirror's place may write on production: the check fails (exit 3).
+    let out = run(&bed, &["acl", "-o", "json", "--mirror-user", "my-user", "--mirror-password-file", bed.get("AMQDR_PASSWORD_FILE")]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["checks"][0]["passed"], false);
+    assert!(doc["checks"][0]["summary"].as_str().unwrap().contains("may write on production"), "{doc:#}");
+}
+
+#[test]
+fn legacy_acl_is_enforced() {
+    acl_is_enforced("legacy");
+}
+
+#[test]
+fn current_acl_is_enforced() {
+    acl_is_enforced("current");
 }
 
 #[test]

@@ -31,19 +31,23 @@ pub struct DrConnectionArgs {
     #[arg(long, value_name = "FILE", global = true)]
     pub ca_file: Option<PathBuf>,
 
-    /// SCRAM-SHA-512 user (default: the settings' user.name). [env: AMQDR_USER]
+    /// SCRAM-SHA-512 user DR operations act as (default: the settings' dr.user). [env: AMQDR_DR_USER]
     #[arg(long, global = true)]
     pub user: Option<String>,
+
+    /// File holding that user's password (default: its Secret in each site). [env: AMQDR_DR_PASSWORD_FILE]
+    #[arg(long, value_name = "FILE", global = true)]
+    pub dr_password_file: Option<PathBuf>,
 }
 
 impl DrConnectionArgs {
-    fn inputs(&self, settings: &SettingsArgs) -> SiteInputs {
+    fn inputs(&self) -> SiteInputs {
         let env_string = |v: &str| std::env::var(v).ok().filter(|s| !s.is_empty());
         let one = |bootstrap: &Option<String>, env: &str| ConnectionInputs {
             bootstrap: bootstrap.clone().or_else(|| env_string(env)),
             ca_file: self.ca_file.clone().or_else(|| env_string("AMQDR_CA_FILE").map(PathBuf::from)),
-            user: self.user.clone().or_else(|| env_string("AMQDR_USER")),
-            password_file: settings.password_file.clone().or_else(|| env_string("AMQDR_PASSWORD_FILE").map(PathBuf::from)),
+            user: self.user.clone().or_else(|| env_string("AMQDR_DR_USER")),
+            password_file: self.dr_password_file.clone().or_else(|| env_string("AMQDR_DR_PASSWORD_FILE").map(PathBuf::from)),
             client_config: None,
         };
         SiteInputs { a: one(&self.site_a_bootstrap, "AMQDR_SITE_A_BOOTSTRAP"), b: one(&self.site_b_bootstrap, "AMQDR_SITE_B_BOOTSTRAP") }
@@ -157,7 +161,7 @@ pub struct FailbackArgs {
 
 async fn dr(settings: &SettingsArgs, connection: &DrConnectionArgs, timeout: Duration) -> Result<Dr> {
     let (source, _) = crate::deploy::load_settings(&settings.sources()?)?;
-    Dr::new(&source.settings, &connection.inputs(settings), timeout).await
+    Dr::new(&source.settings, &connection.inputs(), timeout).await
 }
 
 pub fn run_status(args: StatusArgs) -> Result<ExitCode> {

@@ -68,6 +68,14 @@ pub struct ConnectionArgs {
     #[arg(long, global = true)]
     pub mirror_group: Option<String>,
 
+    /// The mirror's Kafka user, for `acl` (default: mirror.name). [env: AMQDR_MIRROR_USER]
+    #[arg(long, global = true)]
+    pub mirror_user: Option<String>,
+
+    /// File with the mirror user's password, for `acl` (default: its Secret in site a). [env: AMQDR_MIRROR_PASSWORD_FILE]
+    #[arg(long, value_name = "FILE", global = true)]
+    pub mirror_password_file: Option<PathBuf>,
+
     #[command(flatten)]
     pub settings: SettingsArgs,
 }
@@ -156,7 +164,10 @@ pub enum CheckCommand {
         #[arg(long, default_value_t = 150)]
         consume_first: usize,
     },
-    /// produce-consume on both sites, mirror, latency, perf and lag; exit 0 only if all pass.
+    /// Least privilege as the brokers enforce it: the application user produces and consumes on
+    /// both sites, the mirror's user may not write on production, an unknown user is refused.
+    Acl,
+    /// produce-consume on both sites, mirror, latency, perf, lag and acl; exit 0 only if all pass.
     All,
 }
 
@@ -218,6 +229,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         }
         CheckCommand::Latency { site, iterations, record_size, acks } => Check::Latency { site, iterations, record_size, acks },
         CheckCommand::Failover { records, consume_first } => Check::Failover { records, consume_first },
+        CheckCommand::Acl => Check::Acl,
         CheckCommand::All => Check::All,
     };
     let options = VerifyOptions {
@@ -226,6 +238,8 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         site_b: inputs(SiteId::B),
         topic: c.topic.clone().or_else(|| env_string("AMQDR_TOPIC")),
         mirror_group: c.mirror_group.clone().or_else(|| env_string("AMQDR_MIRROR_GROUP")),
+        mirror_user: c.mirror_user.clone().or_else(|| env_string("AMQDR_MIRROR_USER")),
+        mirror_password_file: c.mirror_password_file.clone().or_else(|| env_path("AMQDR_MIRROR_PASSWORD_FILE")),
         timeout: args.timeout,
         format: args.output,
         junit: args.junit,

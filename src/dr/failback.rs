@@ -13,11 +13,13 @@ use super::kafka::{KafkaSite, Record, Tp};
 use super::lag;
 use super::mirror::{self, RunState};
 use super::offsets::{self, Copies, StrandedPartition};
+use super::rights;
 use super::runbook::{Runbook, StepReport, confirm};
 use super::sites;
 use super::state::{Direction, Journal, PromotionPoint, Role, SiteRecord, SiteState, Transition, Verdict, now_rfc3339};
 use super::{Dr, blocking, refuse};
 use crate::kube::cluster_state;
+use crate::acl::{MirrorRights, SiteRights};
 use crate::profile::MirrorKind;
 use crate::render::MirrorFlow;
 use crate::settings::SiteId;
@@ -292,6 +294,12 @@ pub async fn prepare(dr: &Dr, options: &FailbackOptions) -> Result<PrepareReport
         })
         .await?;
     }
+    // Idempotent: also after an unplanned failover that could not reach site a.
+    book.step("rights", "withdraw the application's Write on site a (fenced)", async {
+        let mirror = super::posture(&roles).rights(SiteId::A).mirror;
+        Ok(((), rights::apply(dr, SiteId::A, SiteRights { mirror, fenced: true }, options.switch.timeout).await?))
+    })
+    .await?;
 
     let mut exported = None;
     if total > 0 {
@@ -428,6 +436,18 @@ async fn start_mirror_at(
     let material = dr.material().await?;
     let bootstrap = external_bootstrap(dr, source).await?;
     let configmap = start_configmap(dr);
+    // The mirror's user reads on `source` and writes on `target` before the mirror runs.
+    let roles = dr.sites.roles().await;
+    let posture = super::posture(&roles);
+    book.step("rights", &format!("the mirror's user reads on site {source} and writes on site {target}"), async {
+        let mut done = Vec::new();
+        for site in [source, target] {
+            let rights = SiteRights { mirror: MirrorRights::from_source(source), fenced: posture.fenced.contains(&site) };
+            done.push(rights::apply(dr, site, rights, timeout).await?);
+        }
+        Ok(((), done.join("; ")))
+    })
+    .await?;
     match dr.kind {
         MirrorKind::KafkaMirrorMaker2 => {
             let stopped = MirrorFlow { source, target, running: false, alter_offsets_from: Some(configmap.clone()) };

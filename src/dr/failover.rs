@@ -12,12 +12,14 @@ use super::kafka::{GroupInfo, KafkaSite, MirrorFilter, Offsets, Tp};
 use super::lag;
 use super::mirror::{self, RunState};
 use super::offsets::{self, Derivation, PartitionMove};
+use super::rights;
 use super::runbook::{Runbook, StepReport, confirm};
 use super::sites::{self, Site};
 use super::state::{
     Direction, Journal, PartitionPoint, PromotionPoint, Role, SiteState, Transition, Verdict, now_rfc3339, split_brain_error,
 };
 use super::{Dr, blocking, refuse};
+use crate::acl::SiteRights;
 use crate::error::TimedOut;
 use crate::kube::conditions::{Readiness, evaluate};
 use crate::plan::Condition;
@@ -97,6 +99,7 @@ pub struct SwitchReport {
 pub const STEP_QUIESCE: &str = "quiesce";
 pub const STEP_DRAIN: &str = "drain";
 pub const STEP_STOP_MIRROR: &str = "stop-mirror";
+pub const STEP_RIGHTS: &str = "rights";
 pub const STEP_PROMOTION_POINT: &str = "promotion-point";
 pub const STEP_MOVE_GROUPS: &str = "move-groups";
 pub const STEP_FLIP_ROLES: &str = "flip-roles";
@@ -515,6 +518,14 @@ pub async fn planned_switch(
         (STEP_QUIESCE, format!("wait until site {from} has no new records and no active consumer group for {:?}", options.quiet_period)),
         (STEP_DRAIN, format!("wait until every record of site {from} is on site {to}")),
         (STEP_STOP_MIRROR, format!("stop the mirror {from} -> {to} (kept, not deleted)")),
+        (
+            STEP_RIGHTS,
+            if demoted_role == Role::Fenced {
+                format!("withdraw the application's Write on site {from} (fenced), grant it on site {to}")
+            } else {
+                format!("grant the application Write on site {to}")
+            },
+        ),
         (STEP_PROMOTION_POINT, "record both sites' end offsets".to_string()),
         (STEP_MOVE_GROUPS, format!("move consumer groups to site {to} (empty groups only, forward only)")),
         (STEP_FLIP_ROLES, format!("site {to} primary at epoch {epoch}, site {from} {demoted_role}")),
@@ -552,6 +563,18 @@ pub async fn planned_switch(
                     mirror::apply_flow(cluster, dr.settings(), &material, &flow, &source).await?;
                     mirror::wait_state(cluster, dr.settings(), to, RunState::Stopped, options.timeout).await?;
                     Ok(((), format!("the mirror {from} -> {to} is stopped")))
+                })
+                .await?
+                .is_some(),
+            STEP_RIGHTS => book
+                .step(step, &plan, async {
+                    let mirror = crate::dr::posture(&dr.sites.roles().await).rights(to).mirror;
+                    let mut done = Vec::new();
+                    if demoted_role == Role::Fenced {
+                        done.push(rights::apply(dr, from, SiteRights { mirror, fenced: true }, options.timeout).await?);
+                    }
+                    done.push(rights::apply(dr, to, SiteRights { mirror, fenced: false }, options.timeout).await?);
+                    Ok(((), done.join("; ")))
                 })
                 .await?
                 .is_some(),
@@ -818,6 +841,14 @@ async fn unplanned(
     book.step(STEP_FLIP_ROLES, &format!("site b primary at epoch {epoch}, site a fenced (when reachable)"), async {
         let p = promotion.clone().ok_or_else(|| anyhow!("no promotion point was recorded"))?;
         Ok(((), flip_roles(dr, SiteId::B, Role::Fenced, epoch, Transition::FailoverUnplanned, &p, Direction::None).await?))
+    })
+    .await?;
+    book.step(STEP_RIGHTS, "withdraw the application's Write on site a (when reachable)", async {
+        let mirror = crate::dr::posture(&dr.sites.roles().await).rights(SiteId::A).mirror;
+        if dr.cluster(SiteId::A).is_err() {
+            return Ok(((), "site a is unreachable: `amqdr failback prepare` withdraws it once site a is back".to_string()));
+        }
+        Ok(((), rights::apply(dr, SiteId::A, SiteRights { mirror, fenced: true }, options.timeout).await?))
     })
     .await?;
 

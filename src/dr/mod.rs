@@ -19,6 +19,7 @@ pub mod kafka;
 pub mod lag;
 pub mod mirror;
 pub mod offsets;
+pub mod rights;
 pub mod runbook;
 pub mod sites;
 pub mod state;
@@ -117,7 +118,25 @@ pub fn posture(roles: &Roles) -> Posture {
         }
         _ => false,
     };
-    Posture { forward_mirror_running: forward }
+    let mirror_source = SiteId::ALL
+        .iter()
+        .filter_map(|s| roles.get(*s).state())
+        .find_map(|s| s.mirror.sites().map(|(source, _)| source))
+        .unwrap_or(SiteId::A);
+    Posture { forward_mirror_running: forward, mirror_source, fenced: fenced_sites(roles), open_kafka: Vec::new() }
+}
+
+/// Sites the application may not write to: recorded fenced, or claiming primary at an older
+/// epoch than the other site's (fenced by the epoch).
+pub fn fenced_sites(roles: &Roles) -> Vec<SiteId> {
+    let stale = match roles.verdict() {
+        Verdict::Primary { stale, .. } => stale,
+        _ => None,
+    };
+    SiteId::ALL
+        .into_iter()
+        .filter(|s| stale == Some(*s) || roles.get(*s).state().is_some_and(|st| st.role == state::Role::Fenced))
+        .collect()
 }
 
 /// The roles as `install` sees them (both clusters reachable).
@@ -159,5 +178,9 @@ mod tests {
         assert!(!posture(&syncing).forward_mirror_running);
         let split = Roles { a: rec(SiteId::A, Role::Primary, 2, Direction::None), b: rec(SiteId::B, Role::Primary, 2, Direction::None) };
         assert!(!posture(&split).forward_mirror_running);
+        assert_eq!(posture(&failed_over).fenced, [SiteId::A]);
+        assert_eq!(posture(&syncing).mirror_source, SiteId::B);
+        assert_eq!(posture(&normal).mirror_source, SiteId::A);
+        assert!(posture(&normal).fenced.is_empty());
     }
 }

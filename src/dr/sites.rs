@@ -2,8 +2,10 @@
 //! (one client per context, as everywhere) and its Kafka cluster (the connection `verify` uses:
 //! bootstrap from the Kafka status, CA and password from the site's Secrets, or explicit flags).
 //! A site whose own cluster is gone can still be reached as a Kafka cluster through what the
-//! other site knows of it: the mirror's source address, the shared CA and the user's password.
+//! other site knows of it: the mirror's source address, the shared CA and the password.
+//! DR operations act as their own Kafka user (`dr.user`, see `acl::operations`).
 
+use crate::acl::Purpose;
 use super::state::{Roles, STATE_CONFIGMAP, SiteRecord, SiteState};
 use crate::kube::apply;
 use crate::kube::client::{Cluster, ClusterCache};
@@ -112,7 +114,9 @@ async fn kafka_connection(
     other: &Result<Cluster, String>,
     timeout: Duration,
 ) -> Result<ConnectionSettings, String> {
-    let explicit = inputs.get(site);
+    let mut explicit = inputs.get(site).clone();
+    explicit.user = explicit.user.or_else(|| Some(settings.dr.user.clone()));
+    let explicit = &explicit;
     match explicit.resolve(site.as_str(), timeout) {
         Ok(Some(c)) => return Ok(c),
         Ok(None) => {}
@@ -120,7 +124,7 @@ async fn kafka_connection(
     }
     let mut why = Vec::new();
     if let Ok(own_cluster) = own {
-        match crate::verify::from_cluster(settings, site, explicit, timeout, own_cluster).await {
+        match crate::verify::from_cluster(settings, site, explicit, timeout, own_cluster, Purpose::DrOperations).await {
             Ok(c) => return Ok(c),
             Err(e) => why.push(crate::error::report(&e)),
         }
@@ -155,7 +159,7 @@ async fn via_other_site(
         .find_map(|p| mirror.pointer(p).and_then(|v| v.as_str()))
         .ok_or_else(|| anyhow!("{kind} {ns}/{} names no source address", settings.mirror.name))?
         .to_string();
-    let mut c = crate::verify::from_cluster(settings, other, explicit, timeout, other_cluster).await?;
+    let mut c = crate::verify::from_cluster(settings, other, explicit, timeout, other_cluster, Purpose::DrOperations).await?;
     c.label = site.as_str().into();
     c.bootstrap = bootstrap;
     Ok(c)

@@ -57,24 +57,24 @@ pub async fn preflight(cluster: &Cluster, checks: &[(&str, &str, &str)]) -> Resu
     Ok(())
 }
 
+/// Whether the cluster serves a kind (its CRD is installed and established).
+pub async fn served(cluster: &Cluster, group: &str, version: &str, kind: &str) -> Result<bool> {
+    let gvk = kube::api::GroupVersionKind::gvk(group, version, kind);
+    match kube::discovery::pinned_kind(&cluster.client, &gvk).await {
+        Ok(_) => Ok(true),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
+        Err(kube::Error::Discovery(_)) => Ok(false),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("looking up {kind} ({group}/{version}) on {}", cluster.context))),
+    }
+}
+
 /// The API the external listener needs (OpenShift Route, Gateway API TLSRoute) is served by the
 /// cluster: without it the operator leaves the Kafka NotReady and `install` would wait out its
 /// whole timeout, so this is checked before anything is applied.
 pub async fn listener_api_served(cluster: &Cluster, settings: &Settings) -> Result<()> {
     let listener = settings.kafka.listener.kind;
     let Some(api) = strimzi_rules::required_api(listener) else { return Ok(()) };
-    let gvk = kube::api::GroupVersionKind::gvk(api.group, api.version, api.kind);
-    let served = match kube::discovery::pinned_kind(&cluster.client, &gvk).await {
-        Ok(_) => true,
-        Err(kube::Error::Api(s)) if s.code == 404 => false,
-        Err(kube::Error::Discovery(_)) => false,
-        Err(e) => {
-            return Err(
-                anyhow::Error::new(e).context(format!("looking up {} ({}/{}) on {}", api.kind, api.group, api.version, cluster.context))
-            );
-        }
-    };
-    if served {
+    if served(cluster, api.group, api.version, api.kind).await? {
         return Ok(());
     }
     let fix = match listener {
@@ -128,7 +128,6 @@ pub async fn existing_material(clusters: &Clusters, settings: &Settings) -> Resu
 /// [`existing_material`] from the sites given (DR operations read only the reachable ones).
 pub async fn existing_material_from(sites: &[(SiteId, Cluster)], settings: &Settings) -> Result<Existing> {
     let mut cas: Vec<(SiteId, CertificateAuthority, String)> = Vec::new();
-    let mut passwords: Vec<(SiteId, String, String)> = Vec::new();
     let mut ca_truststores = Vec::new();
     for (site, cluster) in sites {
         let (site, cluster) = (*site, cluster);
@@ -146,12 +145,6 @@ pub async fn existing_material_from(sites: &[(SiteId, Cluster)], settings: &Sett
                 .with_context(|| format!("the cluster CA in Secrets {cert_name}/{key_name} in {ns} (site {site}) is unusable"))?;
             cas.push((site, ca, format!("{ns}/{cert_name} (site {site})")));
         }
-        let pw_name = user_password_secret(settings);
-        if let Some(secret) = read_secret(cluster, ns, &pw_name).await?
-            && let Some(p) = secret_value(&secret, "password").filter(|p| !p.is_empty())
-        {
-            passwords.push((site, p, format!("{ns}/{pw_name} (site {site})")));
-        }
     }
     if let [(_, a, from_a), (_, b, from_b)] = cas.as_slice()
         && a.cert_pem.trim() != b.cert_pem.trim()
@@ -160,18 +153,57 @@ pub async fn existing_material_from(sites: &[(SiteId, Cluster)], settings: &Sett
             "the sites hold different cluster CAs ({from_a} and {from_b}); amqdr shares one CA between production and DR\n  fix: make both Secrets hold the same CA, or delete one site's CA Secrets so amqdr copies the other"
         );
     }
-    if let [(_, a, from_a), (_, b, from_b)] = passwords.as_slice()
-        && a != b
-    {
-        bail!(
-            "the sites hold different passwords for the user ({from_a} and {from_b})\n  fix: make them equal, or pass --password-file to set both"
-        );
-    }
+    let password = shared_password(sites, settings, &user_password_secret(settings), "the user").await?;
+    let mirror_password = shared_password(sites, settings, &crate::acl::mirror_password_secret(settings), "the mirror's user").await?;
+    let dr_password = shared_password(sites, settings, &crate::acl::dr_password_secret(settings), "the DR operations user").await?;
     Ok(Existing {
         ca: cas.into_iter().next().map(|(_, ca, from)| (ca, from)),
         ca_truststores,
-        password: if settings.user.password_file.is_some() { None } else { passwords.into_iter().next().map(|(_, p, from)| (p, from)) },
+        password: if settings.user.password_file.is_some() { None } else { password },
+        mirror_password,
+        dr_password,
     })
+}
+
+/// Sites whose Kafka exists but has no `spec.kafka.authorization` (installed before amqdr
+/// enforced ACLs, or by hand).
+pub async fn kafkas_without_authorization(clusters: &Clusters, settings: &Settings) -> Result<Vec<SiteId>> {
+    let mut open = Vec::new();
+    for site in SiteId::ALL {
+        let st = settings.site(site);
+        let (group, version) = settings.profile.api_version().split_once('/').unwrap_or_default();
+        if !served(clusters.site(site), group, version, "Kafka").await? {
+            continue; // a first install: the CRDs come with it
+        }
+        let kafka = super::apply::get(clusters.site(site), settings.profile.api_version(), "Kafka", Some(&st.kafka_namespace), &st.cluster_name)
+            .await
+            .with_context(|| format!("reading Kafka {}/{} of site {site}", st.kafka_namespace, st.cluster_name))?;
+        if kafka.is_some_and(|k| k.pointer("/spec/kafka/authorization").is_none_or(serde_json::Value::is_null)) {
+            open.push(site);
+        }
+    }
+    Ok(open)
+}
+
+/// A password Secret (`password` key) both sites hold: the same in each, or an error.
+async fn shared_password(sites: &[(SiteId, Cluster)], settings: &Settings, name: &str, whose: &str) -> Result<Option<(String, String)>> {
+    let mut found: Vec<(String, String)> = Vec::new();
+    for (site, cluster) in sites {
+        let ns = &settings.site(*site).kafka_namespace;
+        if let Some(secret) = read_secret(cluster, ns, name).await?
+            && let Some(p) = secret_value(&secret, "password").filter(|p| !p.is_empty())
+        {
+            found.push((p, format!("{ns}/{name} (site {site})")));
+        }
+    }
+    if let [(a, from_a), (b, from_b)] = found.as_slice()
+        && a != b
+    {
+        bail!(
+            "the sites hold different passwords for {whose} ({from_a} and {from_b})\n  fix: make them equal (or delete one site's Secret so amqdr copies the other)"
+        );
+    }
+    Ok(found.into_iter().next())
 }
 
 /// The external listener's bootstrap address from a Kafka's status (`status.listeners`).

@@ -362,7 +362,7 @@ impl ConnectionSource {
         let cluster = self.cluster.as_ref().map_err(|why| anyhow::anyhow!("{why}"))?;
         let found = tokio::time::timeout(
             self.timeout.max(Duration::from_secs(5)),
-            crate::verify::from_cluster(&self.settings, self.site, &self.inputs, self.timeout, cluster),
+            crate::verify::from_cluster(&self.settings, self.site, &self.inputs, self.timeout, cluster, crate::acl::Purpose::Application),
         )
         .await
         .map_err(|_| anyhow::anyhow!("reading site {}'s Kafka address and Secrets from {} timed out", self.site, cluster.context))?

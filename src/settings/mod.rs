@@ -69,6 +69,7 @@ pub struct Settings {
     pub ca: CaSettings,
     pub mirror: MirrorSettings,
     pub health: HealthSettings,
+    pub dr: DrSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -247,6 +248,26 @@ pub struct UserSettings {
     pub name: String,
     /// File holding the SCRAM password; generated (and kept in the cluster) when absent.
     pub password_file: Option<PathBuf>,
+    /// Topics the application may read and write besides `topic.name` and the canary topic
+    /// (always granted): literal names, prefixes ending in `*`, or `*`.
+    pub topics: Vec<String>,
+    /// Consumer groups the application may use: literal names, prefixes ending in `*`, or `*`.
+    pub groups: Vec<String>,
+}
+
+/// DR operations (`status`, `failover`, `failback`) connect as their own Kafka user, with the
+/// rights those operations need (see `acl::operations`); its password is generated and kept in
+/// the cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct DrSettings {
+    pub user: String,
+}
+
+impl Default for DrSettings {
+    fn default() -> Self {
+        DrSettings { user: "amqdr-dr".into() }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -326,6 +347,7 @@ impl Default for Settings {
             ca: CaSettings::default(),
             mirror: MirrorSettings::default(),
             health: HealthSettings::default(),
+            dr: DrSettings::default(),
         }
     }
 }
@@ -416,7 +438,13 @@ impl Default for TopicSettings {
 
 impl Default for UserSettings {
     fn default() -> Self {
-        UserSettings { name: "my-user".into(), password_file: None }
+        UserSettings {
+            name: "my-user".into(),
+            password_file: None,
+            topics: Vec::new(),
+            // amqdr's own clients (verify, serve) and the seed's console consumer.
+            groups: vec!["amqdr-*".into(), "console-consumer-*".into()],
+        }
     }
 }
 

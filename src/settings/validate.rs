@@ -218,6 +218,24 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
     }
     c.dns_label("operator.serviceAccount", &s.operator.service_account, 63);
     c.dns_label("user.name", &s.user.name, 63);
+    c.dns_label("dr.user", &s.dr.user, 63);
+    let identities = [("user.name", &s.user.name), ("mirror.name", &s.mirror.name), ("dr.user", &s.dr.user)];
+    for (i, (field, name)) in identities.iter().enumerate() {
+        if let Some((other, _)) = identities[..i].iter().find(|(_, n)| n == name) {
+            c.error(
+                field,
+                format!("{name:?} is also {other}: each purpose has its own Kafka user and ACLs"),
+                "give the application, the mirror and DR operations distinct names",
+            );
+        }
+    }
+    for (field, list) in [("user.topics", &s.user.topics), ("user.groups", &s.user.groups)] {
+        for (i, entry) in list.iter().enumerate() {
+            if let Err(why) = crate::acl::NamePattern::parse(entry) {
+                c.error(&format!("{field}[{i}]"), why, "use a literal name, a prefix ending in `*` (e.g. orders-*), or `*`");
+            }
+        }
+    }
     c.dns_label("mirror.name", &s.mirror.name, 63 - "-mirrormaker2".len());
     if let Err(why) = check_topic_name(&s.topic.name) {
         c.error("topic.name", format!("{:?} is not a valid topic name: {why}", s.topic.name), "choose a legal Kafka topic name");

@@ -1,8 +1,9 @@
 //! The checks: produce/consume round trip, mirror, end-to-end latency, mirror lag, and a
-//! consumer-group failover drill. Each returns a [`CheckResult`]; connection problems are errors.
+//! consumer-group failover drill, least privilege (acl). Each returns a [`CheckResult`]; connection problems are errors.
 
 use super::clients::{self, collect, consumer, end_offsets, finish, payload, producer, run_id, send};
-use super::connection::{ConnectionSettings, probe};
+use super::connection::{ConnectError, ConnectionSettings, probe};
+use serde::Serialize;
 use super::{CheckResult, Percentiles};
 use anyhow::{Result, anyhow};
 use hdrhistogram::Histogram;
@@ -402,4 +403,99 @@ pub fn lag_since(
     let produced: i64 = s.iter().map(|(p, e)| e - start.0.get(p).copied().unwrap_or(0)).sum();
     let mirrored: i64 = t.iter().map(|(p, e)| e - start.1.get(p).copied().unwrap_or(0)).sum();
     Ok((produced - mirrored).max(0))
+}
+
+/// One thing an identity must or must not be able to do, as the brokers answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct AclCase {
+    pub identity: String,
+    pub site: String,
+    pub action: String,
+    pub expected: &'static str,
+    pub observed: String,
+    pub passed: bool,
+}
+
+/// Least privilege as the brokers enforce it: the application user produces and consumes on
+/// both sites, the mirror's user authenticates on production but may not write there, and an
+/// unknown user is refused at authentication. Each as a real client.
+pub fn acl(app_a: &ConnectionSettings, app_b: &ConnectionSettings, mirror_on_a: &ConnectionSettings, topic: &str) -> Result<CheckResult> {
+    let started = Instant::now();
+    let mut cases = Vec::new();
+    for app in [app_a, app_b] {
+        let (observed, passed) = match produce_consume(app, topic, 10, 256) {
+            Ok(r) if r.passed => ("10 records produced and consumed".to_string(), true),
+            Ok(r) => (r.summary, false),
+            Err(e) => (crate::error::report(&e), false),
+        };
+        cases.push(AclCase {
+            identity: app.user.clone(),
+            site: app.label.clone(),
+            action: format!("produce and consume {topic}"),
+            expected: "allowed",
+            observed,
+            passed,
+        });
+    }
+    cases.push(refused_write(mirror_on_a, topic));
+    let mut unknown = app_a.clone();
+    unknown.user = format!("amqdr-verify-unknown-{}", run_id());
+    unknown.password = crate::material::generate_password();
+    unknown.password_source = "a generated password".into();
+    let (observed, passed) = match probe(&unknown, Some(topic)) {
+        Ok(()) => ("connected: the brokers accept an unknown user".to_string(), false),
+        Err(e) => match e.downcast_ref::<ConnectError>() {
+            Some(ConnectError::AuthenticationFailed { .. }) => ("refused at SASL authentication".to_string(), true),
+            _ => (crate::error::report(&e), false),
+        },
+    };
+    cases.push(AclCase {
+        identity: unknown.user.clone(),
+        site: unknown.label.clone(),
+        action: "connect".into(),
+        expected: "refused (authentication)",
+        observed,
+        passed,
+    });
+    let failed: Vec<String> = cases.iter().filter(|c| !c.passed).map(|c| format!("{} on site {}: {}", c.identity, c.site, c.observed)).collect();
+    let summary = if failed.is_empty() {
+        format!(
+            "{} reads and writes on a and b; {} may not write on a; unknown users are refused",
+            app_a.user, mirror_on_a.user
+        )
+    } else {
+        failed.join("; ")
+    };
+    Ok(CheckResult::new("acl".into(), failed.is_empty(), summary, started).with(json!({"topic": topic, "cases": cases})))
+}
+
+/// An identity that authenticates (metadata answers) but whose write is refused by an ACL.
+fn refused_write(site: &ConnectionSettings, topic: &str) -> AclCase {
+    let mut case = AclCase {
+        identity: site.user.clone(),
+        site: site.label.clone(),
+        action: format!("produce to {topic}"),
+        expected: "refused (TOPIC_AUTHORIZATION_FAILED)",
+        observed: String::new(),
+        passed: false,
+    };
+    if let Err(e) = probe(site, Some(topic)) {
+        case.observed = format!("could not connect to check: {}", crate::error::report(&e));
+        return case;
+    }
+    // Not idempotent: an idempotent producer asks for a producer id first, and its refusal would
+    // be about the cluster, not this topic.
+    let outcome = producer(site, &[("enable.idempotence", "false".into())]).and_then(|(p, ctx)| {
+        send(&p, &ctx, topic, None, b"amqdr-verify-acl", b"must not be written", 0)?;
+        finish(&p, &ctx, site, 1, site.timeout)
+    });
+    match outcome {
+        Ok(_) => case.observed = "written: the mirror's user may write on production".into(),
+        Err(e) => {
+            let text = crate::error::report(&e);
+            case.passed = text.to_lowercase().contains("topic authorization failed");
+            case.observed = if case.passed { "refused: Topic authorization failed".into() } else { text };
+        }
+    }
+    case
 }

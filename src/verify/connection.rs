@@ -133,6 +133,10 @@ pub enum ConnectError {
     Unreachable { site: String, bootstrap: String, detail: String },
     #[error("topic {topic} does not exist on {site} ({bootstrap})\n  fix: create it (a KafkaTopic), or pass --topic")]
     UnknownTopic { site: String, bootstrap: String, topic: String },
+    #[error(
+        "user {user} is not authorized to use topic {topic} on {site} ({bootstrap}) (the brokers do not say whether it exists)\n  fix: pass a topic the user may use (--topic), or grant it: settings user.topics, then `amqdr install`"
+    )]
+    TopicNotAuthorized { site: String, bootstrap: String, user: String, topic: String },
 }
 
 /// Classify librdkafka's messages from a failed connection attempt.
@@ -171,6 +175,15 @@ pub fn probe(settings: &ConnectionSettings, topic: Option<&str>) -> Result<()> {
         Ok(md) => {
             if let Some(t) = topic {
                 let found = md.topics().iter().find(|x| x.name() == t);
+                if found.and_then(|x| x.error()).is_some_and(|e| RDKafkaErrorCode::from(e) == RDKafkaErrorCode::TopicAuthorizationFailed) {
+                    return Err(ConnectError::TopicNotAuthorized {
+                        site: format!("site {}", settings.label),
+                        bootstrap: settings.bootstrap.clone(),
+                        user: settings.user.clone(),
+                        topic: t.into(),
+                    }
+                    .into());
+                }
                 let missing = match found {
                     None => true,
                     Some(x) => {

@@ -77,6 +77,7 @@ pub enum Check {
     Lag { watch: bool, interval: Duration, count: Option<u64>, limits: LagLimits },
     Latency { site: SiteId, iterations: usize, record_size: usize, acks: String },
     Failover { records: usize, consume_first: usize },
+    Acl,
     All,
 }
 
@@ -129,6 +130,9 @@ pub struct VerifyOptions {
     pub site_b: ConnectionInputs,
     pub topic: Option<String>,
     pub mirror_group: Option<String>,
+    /// The mirror's identity for `verify acl` (default: mirror.name, password from its Secret).
+    pub mirror_user: Option<String>,
+    pub mirror_password_file: Option<PathBuf>,
     pub timeout: Duration,
     pub format: VerifyFormat,
     pub junit: Option<PathBuf>,
@@ -147,7 +151,7 @@ async fn site_connection(options: &VerifyOptions, site: SiteId, clusters: &Clust
         return Ok((c, false));
     }
     let cluster = clusters.get(options.settings.site(site).context.as_deref()).await?;
-    let found = from_cluster(&options.settings, site, inputs, options.timeout, &cluster).await.with_context(|| {
+    let found = from_cluster(&options.settings, site, inputs, options.timeout, &cluster, crate::acl::Purpose::Application).await.with_context(|| {
         format!(
             "no bootstrap address for site {site} was given (--bootstrap / --{}-bootstrap / AMQDR_SITE_{}_BOOTSTRAP), and reading it from the cluster failed",
             if site == SiteId::A { "source" } else { "target" },
@@ -165,6 +169,7 @@ pub(crate) async fn from_cluster(
     inputs: &ConnectionInputs,
     timeout: Duration,
     cluster: &crate::kube::client::Cluster,
+    purpose: crate::acl::Purpose,
 ) -> Result<ConnectionSettings> {
     use crate::kube::{apply, cluster_state};
     let st = settings.site(site);
@@ -202,7 +207,7 @@ pub(crate) async fn from_cluster(
     let (password, password_source) = match &inputs.password_file {
         Some(f) => connection::password_from_file(f)?,
         None => {
-            let name = crate::render::user_password_secret(settings);
+            let name = purpose.password_secret(settings);
             (secret(name.clone(), "password").await?, format!("Secret {ns}/{name} on {}", cluster.context))
         }
     };
@@ -212,7 +217,7 @@ pub(crate) async fn from_cluster(
         ca_file: inputs.ca_file.clone(),
         ca_pem,
         ca_origin: None,
-        user: inputs.user.clone().unwrap_or_else(|| settings.user.name.clone()),
+        user: inputs.user.clone().unwrap_or_else(|| purpose.user(settings)),
         password,
         password_source,
         timeout,
@@ -237,6 +242,33 @@ async fn dr_site_for_mirror_lag(
             None
         }
     }
+}
+
+/// The mirror's user on production (site a): the name and password given, otherwise
+/// `mirror.name` and the password in its Secret in site a.
+async fn mirror_identity(options: &VerifyOptions, app_a: &ConnectionSettings, clusters: &ClusterCache) -> Result<ConnectionSettings> {
+    let mut m = app_a.clone();
+    m.user = options.mirror_user.clone().unwrap_or_else(|| crate::acl::Purpose::Mirror.user(&options.settings));
+    match &options.mirror_password_file {
+        Some(f) => (m.password, m.password_source) = connection::password_from_file(f)?,
+        None => {
+            let settings = &options.settings;
+            let ns = settings.site(SiteId::A).kafka_namespace.clone();
+            let name = crate::acl::Purpose::Mirror.password_secret(settings);
+            let cluster = clusters.get(settings.site(SiteId::A).context.as_deref()).await.with_context(|| {
+                format!("no --mirror-password-file (AMQDR_MIRROR_PASSWORD_FILE) was given, and reading Secret {ns}/{name} needs the cluster")
+            })?;
+            let secret = crate::kube::apply::get(&cluster, "v1", "Secret", Some(&ns), &name)
+                .await?
+                .ok_or_else(|| UsageError::new(format!("Secret {ns}/{name} (the mirror's password) not found")).with_hint("run `amqdr install`, or pass --mirror-password-file"))?;
+            use base64::Engine;
+            let raw = secret.pointer("/data/password").and_then(|v| v.as_str()).unwrap_or("");
+            let bytes = base64::engine::general_purpose::STANDARD.decode(raw).with_context(|| format!("Secret {ns}/{name} key password"))?;
+            m.password = String::from_utf8_lossy(&bytes).trim_end().to_string();
+            m.password_source = format!("Secret {ns}/{name} on {}", cluster.context);
+        }
+    }
+    Ok(m)
 }
 
 /// A check to run on a blocking thread.
@@ -349,8 +381,14 @@ pub async fn run(options: VerifyOptions) -> Result<()> {
             }
             results.push(blocking(move || checks::failover(&s, &d, &t, records, consume_first, timeout)).await?);
         }
+        Check::Acl => {
+            let (sa, sb, t) = (pick(SiteId::A), pick(SiteId::B), topic.clone());
+            let m = mirror_identity(&options, &sa, &clusters).await?;
+            results.push(blocking(move || checks::acl(&sa, &sb, &m, &t)).await?);
+        }
         Check::All => {
             let (sa, sb) = (pick(SiteId::A), pick(SiteId::B));
+            let mirror_on_a = mirror_identity(&options, &sa, &clusters).await;
             let set: Vec<(&str, CheckFn)> = {
                 let (t1, t2, t3, t4, t5, t6) = (topic.clone(), topic.clone(), topic.clone(), topic.clone(), topic.clone(), topic.clone());
                 let (a1, a2, a3, a4, a5) = (sa.clone(), sa.clone(), sa.clone(), sa.clone(), sa.clone());
@@ -383,6 +421,15 @@ pub async fn run(options: VerifyOptions) -> Result<()> {
                     ),
                 ]
             };
+            let (a6, b5, t7) = (sa.clone(), sb.clone(), topic.clone());
+            let mut set = set;
+            set.push((
+                "acl",
+                Box::new(move || match mirror_on_a {
+                    Ok(m) => checks::acl(&a6, &b5, &m, &t7),
+                    Err(e) => Err(e.context("the mirror's identity for the acl check")),
+                }),
+            ));
             for (name, f) in set {
                 let started = Instant::now();
                 match blocking(f).await {
