@@ -103,10 +103,16 @@ impl Material {
             ),
             None => None,
         };
-        // The mirror's and DR operations' passwords are never typed by anyone: generated once,
-        // then kept from the cluster.
-        let mirror_password = existing.mirror_password.map(|(p, _)| p).unwrap_or_else(generate_password);
-        let dr_password = existing.dr_password.map(|(p, _)| p).unwrap_or_else(generate_password);
+        // A file given wins (as for the application user), then the cluster's, then a new one.
+        let kept_or_new = |file: &Option<std::path::PathBuf>, field: &str, existing: Option<(String, String)>| -> Result<String> {
+            match (file, existing) {
+                (Some(path), _) => read_password_file(path).map_err(anyhow::Error::msg).with_context(|| format!("{field} {}", path.display())),
+                (None, Some((p, _))) => Ok(p),
+                (None, None) => Ok(generate_password()),
+            }
+        };
+        let mirror_password = kept_or_new(&settings.mirror.password_file, "mirror.passwordFile", existing.mirror_password)?;
+        let dr_password = kept_or_new(&settings.dr.password_file, "dr.passwordFile", existing.dr_password)?;
         Ok(Material { ca, ca_provenance, ca_truststore, password, password_provenance, mirror_password, dr_password, pull_secret })
     }
 

@@ -75,7 +75,15 @@ impl Pair {
             v.extend(["--set".into(), format!("sites.{site}.operatorNamespace={}", self.ns("op", site))]);
             v.extend(["--set".into(), format!("sites.{site}.kafkaNamespace={}", self.ns("dc", site))]);
         }
-        for s in ["kafka.brokers=1", "topic.replicas=1", "topic.minInsyncReplicas=1", "mirror.replicas=1", "mirror.syncIntervalSeconds=2"] {
+        // The test's consumer groups (app-*) are the application's: granted like amqdr's own.
+        for s in [
+            "kafka.brokers=1",
+            "topic.replicas=1",
+            "topic.minInsyncReplicas=1",
+            "mirror.replicas=1",
+            "mirror.syncIntervalSeconds=2",
+            "user.groups=[amqdr-*,console-consumer-*,app-*]",
+        ] {
             v.extend(["--set".into(), s.into()]);
         }
         kube_testbed::run(&self.kube.kubeconfig, v).await
@@ -121,6 +129,35 @@ fn produce(conn: &ConnectionSettings, topic: &str, n: u64) -> String {
     }
     clients::finish(&p, &ctx, conn, n as usize, Duration::from_secs(60)).unwrap();
     run
+}
+
+/// Produce `n` records of a new run as a writer amqdr does not manage (the test bed's listener
+/// without authentication, a super user): stray writes that a fenced site's ACLs cannot stop.
+fn produce_unmanaged(bootstrap: &str, topic: &str, n: u64) -> String {
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    let run = run_id();
+    let p: BaseProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("broker.address.family", "v4")
+        .set("acks", "all")
+        .create()
+        .unwrap();
+    for seq in 0..n {
+        let value = payload(&run, seq, 100);
+        let key = seq.to_string();
+        p.send(BaseRecord::to(topic).key(key.as_bytes()).payload(&value)).map_err(|(e, _)| e).unwrap();
+    }
+    p.flush(Duration::from_secs(30)).unwrap();
+    run
+}
+
+/// A fenced site refuses the application's writes.
+fn assert_write_refused(conn: &ConnectionSettings, topic: &str) {
+    let run = run_id();
+    let (p, ctx) = producer(conn, &[("enable.idempotence", "false".into())]).unwrap();
+    send(&p, &ctx, topic, None, b"0", &payload(&run, 0, 100), 0).unwrap();
+    let err = clients::finish(&p, &ctx, conn, 1, Duration::from_secs(30)).expect_err("the fenced site took a write");
+    assert!(format!("{err:#}").contains("Topic authorization failed"), "{err:#}");
 }
 
 /// Every record of `topic` on a site (all partitions, whole log).
@@ -301,8 +338,10 @@ async fn dr_cycle(profile: &str, kube_name: &str, api_version: &str, prefix: &st
     let status = ok_or_degraded(&pair.amqdr(&["status", "-o", "json"]).await);
     assert_eq!(status["mirror"]["into_b"]["state"], "stopped", "{status:#}");
 
-    // Stray writes to the fenced production: the stranded tail.
-    let stray = produce(&a.conn, topic, 7);
+    // The application may no longer write to the fenced production; a writer amqdr does not
+    // manage still can: the stranded tail.
+    assert_write_refused(&a.conn, topic);
+    let stray = produce_unmanaged(pair.kafka.get("AMQDR_SITE_A_PLAIN_BOOTSTRAP"), topic, 7);
     let dr_run = produce(&b.conn, topic, 20);
     let out = pair.amqdr(&["failback", "prepare", "--yes", "-o", "json"]).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
@@ -346,6 +385,7 @@ async fn dr_cycle(profile: &str, kube_name: &str, api_version: &str, prefix: &st
     assert_eq!(pair.record("a").await["role"], "primary");
     assert_eq!(pair.record("b").await["role"], "standby");
     assert!(pair.mirror_resource("a").await.is_none(), "the reverse mirror is removed");
+    // Production is writable again for the application.
     let after = produce(&a.conn, topic, 25);
     wait_for_run(&b, topic, &after, 25);
     for run in [&run1, &run2, &dr_run] {
@@ -359,7 +399,8 @@ async fn dr_cycle(profile: &str, kube_name: &str, api_version: &str, prefix: &st
     // The cycle works twice; this time the stranded records are discarded.
     let f2 = ok(&pair.amqdr(&["failover"].iter().copied().chain(switch).collect::<Vec<_>>()).await);
     assert_eq!(f2["epoch"], 4);
-    let stray2 = produce(&a.conn, topic, 3);
+    assert_write_refused(&a.conn, topic);
+    let stray2 = produce_unmanaged(pair.kafka.get("AMQDR_SITE_A_PLAIN_BOOTSTRAP"), topic, 3);
     let p2 = ok(&pair.amqdr(&["failback", "prepare", "-o", "json", "--yes", "--stranded", "discard"]).await);
     assert_eq!(p2["stranded_records"], 3, "{p2:#}");
     assert!(seqs(&all_records(&a, topic), &stray2).is_empty(), "discarded records left site a");

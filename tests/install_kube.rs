@@ -113,7 +113,12 @@ async fn lifecycle(bed: &KubeTestbed, profile: &str, api_version: &str, prefix: 
     assert!(ca_a.starts_with("-----BEGIN CERTIFICATE-----"));
     let pw = secret_data(&client, &layout.ns("dc", "a"), "my-user-password", "password").await;
     assert_eq!(pw.len(), 32);
-    assert_eq!(secret_data(&client, &layout.ns("dc", "b"), "my-mirrormaker-source", "password").await, pw);
+    // The mirror has its own identity: its password, not the application's, in its Secrets.
+    let mirror_pw = secret_data(&client, &layout.ns("dc", "a"), "my-mirrormaker-password", "password").await;
+    assert_ne!(mirror_pw, pw);
+    assert_eq!(secret_data(&client, &layout.ns("dc", "b"), "my-mirrormaker-password", "password").await, mirror_pw);
+    assert_eq!(secret_data(&client, &layout.ns("dc", "b"), "my-mirrormaker-source", "password").await, mirror_pw);
+    assert_eq!(secret_data(&client, &layout.ns("dc", "b"), "my-mirrormaker-target", "password").await, mirror_pw);
     assert_eq!(secret_data(&client, &layout.ns("dc", "b"), "my-mirrormaker-source", "ca.crt").await, ca_a);
     // The mirror got the discovered source bootstrap.
     let expected_source = format!("my-cluster-kafka-bootstrap-{}.apps.testbed.local:443", layout.ns("dc", "a"));
@@ -152,6 +157,7 @@ async fn lifecycle(bed: &KubeTestbed, profile: &str, api_version: &str, prefix: 
     assert!(second.get("unchanged").copied().unwrap_or(0) > 40, "{second:?}");
     assert!(doc["ca"].as_str().unwrap().starts_with("cluster Secret"), "{}", doc["ca"]);
     assert_eq!(secret_data(&client, &layout.ns("dc", "a"), "my-user-password", "password").await, pw);
+    assert_eq!(secret_data(&client, &layout.ns("dc", "a"), "my-mirrormaker-password", "password").await, mirror_pw);
 
     // mirror deploy alone: nothing to change; an explicit source bootstrap reconfigures the mirror.
     let out = run(&kc, args(&["mirror", "deploy", "--profile", profile, "-o", "json", "--timeout", "60s"], &layout)).await;
@@ -304,6 +310,85 @@ async fn interrupted_install_converges_when_rerun() {
     assert!(out.status.success());
     assert_eq!(third.get("created"), None, "{third:?}");
     assert_eq!(third.get("configured"), None, "{third:?}");
+    let out = run(&bed.kubeconfig, args(&["uninstall", "--timeout=120s"], &layout)).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A site installed before amqdr enforced ACLs (its Kafka without `authorization`; Strimzi's
+/// User Operator then refuses KafkaUsers with ACLs) converges without locking anyone out:
+/// authorization on with the identities as super users, the users Ready, then the super users
+/// removed. A re-run changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn install_without_authorization_is_upgraded_without_lockout() {
+    let bed = kube_testbed::kube("cur");
+    let layout = Layout::new("c8");
+    let api_version = "kafka.strimzi.io/v1";
+    let stand = standin(&bed, api_version, &layout, true).await;
+    let client = kube_testbed::client(&bed.kubeconfig, None).await;
+    let install = || run(&bed.kubeconfig, args(&["install", "-o", "json", "--timeout", "90s"], &layout));
+    let out = install().await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // What an older amqdr left: site a's Kafka without authorization.
+    let ns = layout.ns("dc", "a");
+    let kafkas: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &kafka_resource(api_version));
+    kafkas.patch("my-cluster", &PatchParams::default(), &Patch::Merge(json!({"spec": {"kafka": {"authorization": null}}}))).await.unwrap();
+    let users: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        &ns,
+        &ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("kafka.strimzi.io", "v1", "KafkaUser"), "kafkausers"),
+    );
+    // Strimzi writes NotReady=True (a Ready=False would mean the same).
+    let not_ready = |u: &DynamicObject| {
+        let c = |f: &str| u.data.pointer(&format!("/status/conditions/0/{f}")).and_then(Value::as_str).map(str::to_string);
+        matches!((c("type").as_deref(), c("status").as_deref()), (Some("NotReady"), Some("True")) | (Some("Ready"), Some("False")))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let list = users.list(&Default::default()).await.unwrap().items;
+        if list.len() == 3 && list.iter().all(not_ready) {
+            let message = list[0].data.pointer("/status/conditions/0/message").and_then(Value::as_str).unwrap_or("");
+            assert!(message.contains("Simple authorization ACL rules are configured but not supported"), "{message}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the users did not turn NotReady: {list:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+
+    let out = install().await;
+    let doc = json(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{doc:#}\n{stderr}");
+    assert!(stderr.contains("site a runs without authorization"), "{stderr}");
+    // Site a's steps, in order: Kafka with super users, Ready; every user Ready; Kafka without them.
+    let steps: Vec<(String, String, String)> = doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["site"] == "a" && (s["kind"] == "Kafka" || s["kind"] == "KafkaUser"))
+        .map(|s| (s["kind"].as_str().unwrap().into(), s["action"].as_str().unwrap().into(), s["outcome"].as_str().unwrap().into()))
+        .collect();
+    let pos = |kind: &str, action: &str, nth: usize| steps.iter().enumerate().filter(|(_, s)| s.0 == kind && s.1 == action).nth(nth).map(|(i, _)| i);
+    let (bridge, last) = (pos("Kafka", "apply", 0).unwrap(), pos("Kafka", "apply", 1).unwrap());
+    for nth in 0..3 {
+        let ready = pos("KafkaUser", "wait Ready", nth).unwrap();
+        assert!(bridge < ready && ready < last, "{steps:#?}");
+    }
+    assert_eq!(steps[bridge].2, "configured");
+    assert_eq!(steps[last].2, "configured");
+    let kafka = kafkas.get("my-cluster").await.unwrap();
+    assert_eq!(kafka.data.pointer("/spec/kafka/authorization"), Some(&json!({"type": "simple"})), "no super users left");
+    assert!(stand.events().iter().any(|e| e.contains(&format!("Kafka {ns}/my-cluster"))), "{:?}", stand.events());
+    for u in users.list(&Default::default()).await.unwrap().items {
+        assert!(!not_ready(&u), "{u:?}");
+    }
+    assert!(stand.violations().is_empty(), "{:?}", stand.violations());
+
+    let out = install().await;
+    let doc = json(&out);
+    assert!(out.status.success(), "{doc:#}");
+    let again = outcomes(&doc);
+    assert_eq!((again.get("created"), again.get("configured")), (None, None), "{again:?}");
     let out = run(&bed.kubeconfig, args(&["uninstall", "--timeout=120s"], &layout)).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }

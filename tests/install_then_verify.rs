@@ -85,14 +85,18 @@ async fn install_then_verify(profile: &str, kube_name: &str, api_version: &str, 
     assert!(text.contains(&format!("Kafka {prefix}-dc-a/my-cluster not found")) || text.contains("is not served by"), "{text}");
     assert!(text.contains("`amqdr install`"), "{text}");
 
-    // Install with the Kafka test bed's CA (brought by the user) and its user's password.
+    // Install with the Kafka test bed's CA (brought by the user) and its users' passwords (the
+    // brokers hold the test bed's credentials: this stand-in does not manage them).
     let _stand = standin_for(&bed, &kafka, api_version, prefix).await;
     let dir = Path::new(kafka.get("AMQDR_TESTBED_KAFKA_DIR"));
     let ca_cert = dir.join("certs/ca.crt").display().to_string();
     let ca_key = dir.join("certs/ca.key").display().to_string();
     let password = kafka.get("AMQDR_PASSWORD_FILE").to_string();
     let mut install = with_layout(&["install", "--profile", profile, "--listener", "loadbalancer", "-o", "json", "--timeout", "90s"]);
+    let mirror_password = format!("mirror.passwordFile={}", kafka.get("AMQDR_MIRROR_PASSWORD_FILE"));
+    let dr_password = format!("dr.passwordFile={}", kafka.get("AMQDR_DR_PASSWORD_FILE"));
     install.extend(strings(&["--ca-cert", &ca_cert, "--ca-key", &ca_key, "--password-file", &password]));
+    install.extend(strings(&["--set", &mirror_password, "--set", &dr_password]));
     let out = run(install).await;
     let doc = json(&out);
     assert!(out.status.success(), "{doc:#}\n{}", stderr(&out));
@@ -104,7 +108,7 @@ async fn install_then_verify(profile: &str, kube_name: &str, api_version: &str, 
     assert!(out.status.success(), "{doc:#}\n{}", stderr(&out));
     assert_eq!(doc["passed"], true, "{doc:#}");
     let names: Vec<&str> = doc["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    for expected in ["produce-consume site a", "produce-consume site b", "mirror a -> b", "latency site a", "perf site a"] {
+    for expected in ["produce-consume site a", "produce-consume site b", "mirror a -> b", "latency site a", "perf site a", "acl"] {
         assert!(names.contains(&expected), "{names:?}");
     }
     let mirror = doc["checks"].as_array().unwrap().iter().find(|c| c["name"] == "mirror a -> b").unwrap();

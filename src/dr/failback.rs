@@ -297,7 +297,7 @@ pub async fn prepare(dr: &Dr, options: &FailbackOptions) -> Result<PrepareReport
     // Idempotent: also after an unplanned failover that could not reach site a.
     book.step("rights", "withdraw the application's Write on site a (fenced)", async {
         let mirror = super::posture(&roles).rights(SiteId::A).mirror;
-        Ok(((), rights::apply(dr, SiteId::A, SiteRights { mirror, fenced: true }, options.switch.timeout).await?))
+        Ok(((), rights::apply(dr, SiteId::A, SiteRights { mirror, fenced: true }, rights::Enforce::Await, options.switch.timeout).await?))
     })
     .await?;
 
@@ -443,7 +443,7 @@ async fn start_mirror_at(
         let mut done = Vec::new();
         for site in [source, target] {
             let rights = SiteRights { mirror: MirrorRights::from_source(source), fenced: posture.fenced.contains(&site) };
-            done.push(rights::apply(dr, site, rights, timeout).await?);
+            done.push(rights::apply(dr, site, rights, rights::Enforce::Await, timeout).await?);
         }
         Ok(((), done.join("; ")))
     })

@@ -571,9 +571,9 @@ pub async fn planned_switch(
                     let mirror = crate::dr::posture(&dr.sites.roles().await).rights(to).mirror;
                     let mut done = Vec::new();
                     if demoted_role == Role::Fenced {
-                        done.push(rights::apply(dr, from, SiteRights { mirror, fenced: true }, options.timeout).await?);
+                        done.push(rights::apply(dr, from, SiteRights { mirror, fenced: true }, rights::Enforce::Await, options.timeout).await?);
                     }
-                    done.push(rights::apply(dr, to, SiteRights { mirror, fenced: false }, options.timeout).await?);
+                    done.push(rights::apply(dr, to, SiteRights { mirror, fenced: false }, rights::Enforce::Await, options.timeout).await?);
                     Ok(((), done.join("; ")))
                 })
                 .await?
@@ -848,7 +848,7 @@ async fn unplanned(
         if dr.cluster(SiteId::A).is_err() {
             return Ok(((), "site a is unreachable: `amqdr failback prepare` withdraws it once site a is back".to_string()));
         }
-        Ok(((), rights::apply(dr, SiteId::A, SiteRights { mirror, fenced: true }, options.timeout).await?))
+        Ok(((), rights::apply(dr, SiteId::A, SiteRights { mirror, fenced: true }, rights::Enforce::Eventually, options.timeout).await?))
     })
     .await?;
 

@@ -14,8 +14,18 @@ use crate::settings::SiteId;
 use anyhow::{Context, Result};
 use std::time::Duration;
 
-/// Apply a site's KafkaUsers with `rights` and wait until each is Ready.
-pub async fn apply(dr: &Dr, site: SiteId, rights: SiteRights, timeout: Duration) -> Result<String> {
+/// Whether to wait for the User Operator to enforce the rights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enforce {
+    /// Wait until every KafkaUser is Ready: the ACLs are in force.
+    Await,
+    /// Only apply: the site's Kafka is down (unplanned failover); its User Operator enforces them
+    /// when it answers, and `failback prepare` waits for that.
+    Eventually,
+}
+
+/// Apply a site's KafkaUsers with `rights` and (with [`Enforce::Await`]) wait until each is Ready.
+pub async fn apply(dr: &Dr, site: SiteId, rights: SiteRights, enforce: Enforce, timeout: Duration) -> Result<String> {
     let cluster = dr.cluster(site)?;
     let material = dr.material().await?;
     let objects = render::user_objects(dr.settings(), &material, site, rights)?;
@@ -27,14 +37,15 @@ pub async fn apply(dr: &Dr, site: SiteId, rights: SiteRights, timeout: Duration)
             changed.push(o.name().to_string());
         }
     }
-    for u in objects.iter().filter(|o| o.kind() == "KafkaUser") {
+    for u in objects.iter().filter(|o| o.kind() == "KafkaUser" && enforce == Enforce::Await) {
         wait::wait_for(cluster, &ObjectRef::of(u), Condition::Ready, timeout, &|_| {})
             .await
             .with_context(|| format!("KafkaUser {} of site {site} (its ACLs)", u.name()))?;
     }
     let writes = if rights.fenced { "application read-only" } else { "application may write" };
+    let pending = if enforce == Enforce::Eventually { " (applied; enforced once the site's Kafka answers)" } else { "" };
     Ok(format!(
-        "site {site}: {writes}, mirror reads from site {}; {}",
+        "site {site}: {writes}, mirror reads from site {}; {}{pending}",
         rights.mirror.source,
         if changed.is_empty() { "unchanged".to_string() } else { format!("changed {}", changed.join(", ")) }
     ))

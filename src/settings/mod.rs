@@ -262,11 +262,13 @@ pub struct UserSettings {
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct DrSettings {
     pub user: String,
+    /// File holding its SCRAM password; generated (and kept in the cluster) when absent.
+    pub password_file: Option<PathBuf>,
 }
 
 impl Default for DrSettings {
     fn default() -> Self {
-        DrSettings { user: "amqdr-dr".into() }
+        DrSettings { user: "amqdr-dr".into(), password_file: None }
     }
 }
 
@@ -298,6 +300,8 @@ pub struct MirrorSettings {
     pub max_request_size: Option<u64>,
     /// Source bootstrap address; discovered from site a when absent.
     pub source_bootstrap: Option<String>,
+    /// File holding the mirror user's SCRAM password; generated (and kept in the cluster) when absent.
+    pub password_file: Option<PathBuf>,
     /// Checkpoint and consumer-group offset sync interval of MirrorMaker 2.
     pub sync_interval_seconds: u32,
     pub resources: Resources,
@@ -466,6 +470,7 @@ impl Default for MirrorSettings {
             groups_pattern: ".*".into(),
             max_request_size: None,
             source_bootstrap: None,
+            password_file: None,
             sync_interval_seconds: 10,
             resources: res("250m", "1Gi", "500m", "2Gi"),
         }

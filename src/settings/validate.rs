@@ -461,10 +461,12 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
     if s.ca.validity_days < 30 {
         c.error("ca.validityDays", format!("{} days is too short for a cluster CA", s.ca.validity_days), "use 365 or more");
     }
-    if let Some(path) = &s.user.password_file
-        && let Err(why) = material::read_password_file(path)
-    {
-        c.error("user.passwordFile", format!("{}: {why}", path.display()), "pass a file holding the password on one line");
+    for (field, file) in [("user.passwordFile", &s.user.password_file), ("mirror.passwordFile", &s.mirror.password_file), ("dr.passwordFile", &s.dr.password_file)] {
+        if let Some(path) = file
+            && let Err(why) = material::read_password_file(path)
+        {
+            c.error(field, format!("{}: {why}", path.display()), "pass a file holding the password on one line");
+        }
     }
     if s.mirror.sync_interval_seconds == 0 {
         c.error("mirror.syncIntervalSeconds", "must be at least 1", "use a few seconds (default 10)");

@@ -87,7 +87,14 @@ enum Event {
     /// A watched object was deleted (KafkaUsers only).
     Deleted(&'static str, Box<DynamicObject>),
     Pod(Box<Pod>),
+    /// Strimzi's periodic reconciliation (shortened): users left NotReady by a failure on the
+    /// brokers (a site's Kafka down) are tried again.
+    Tick,
 }
+
+/// How often NotReady KafkaUsers of mapped namespaces are reconciled again (Strimzi: every
+/// STRIMZI_FULL_RECONCILIATION_INTERVAL_MS, 120 s by default).
+const USER_RETRY: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// What the stand-in remembers between events: the `spec.kafka.authorization` each Kafka had
 /// when its KafkaUsers were last reconciled (namespace, name).
@@ -155,12 +162,22 @@ impl Standin {
                     .filter_map(|r| async move { r.ok().map(|p| Event::Pod(Box::new(p))) })
                     .boxed(),
             );
+            if !options.kafka_sites.is_empty() {
+                streams.push(
+                    stream::unfold((), |()| async {
+                        tokio::time::sleep(USER_RETRY).await;
+                        Some((Event::Tick, ()))
+                    })
+                    .boxed(),
+                );
+            }
             let mut all = stream::select_all(streams);
             while let Some(event) = all.next().await {
                 let result = match event {
                     Event::Custom(kind, obj) => on_custom(&client, &options, &j, &mut memory, kind, *obj).await,
                     Event::Deleted(_, obj) => on_user_deleted(&client, &options, &j, *obj).await,
                     Event::Pod(pod) => on_pod(&client, &options, &j, *pod).await,
+                    Event::Tick => retry_users(&client, &options, &j).await,
                 };
                 if let Err(e) = result {
                     j.lock().unwrap().events.push(format!("stand-in error: {e}"));
@@ -323,6 +340,23 @@ async fn on_custom(
                 {
                     journal.lock().unwrap().events.push(format!("stand-in error: {e}"));
                 }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// KafkaUsers of namespaces mapped to a Kafka test bed site that are NotReady at their current
+/// generation are reconciled again.
+async fn retry_users(client: &Client, options: &StandinOptions, journal: &Arc<Mutex<Journal>>) -> anyhow::Result<()> {
+    for ns in options.kafka_sites.keys().filter(|ns| options.namespaces.contains(ns)) {
+        let users: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &resource(&options.api_version, "KafkaUser", "kafkausers"));
+        for u in users.list(&Default::default()).await?.items {
+            let data = serde_json::to_value(&u)?;
+            let reconciled = data.pointer("/status/observedGeneration").and_then(Value::as_i64) == u.metadata.generation;
+            let ready = data.pointer("/status/conditions/0/type").and_then(Value::as_str) == Some("Ready");
+            if reconciled && !ready && u.metadata.deletion_timestamp.is_none() {
+                reconcile_user(client, options, journal, &data).await?;
             }
         }
     }

@@ -187,8 +187,8 @@ public final class UserOperator {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(AdminClientConfig.CLIENT_ID_CONFIG, "testbed-user-operator");
-        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "30000");
-        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "60000");
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "8000");
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
         return Admin.create(p);
     }
 
