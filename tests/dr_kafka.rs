@@ -15,12 +15,22 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// A site as the application user (it produces and consumes).
 fn site(bed: &KafkaTestbed, site: &str) -> ConnectionSettings {
+    connect_as(bed, site, "AMQDR_USER", "AMQDR_PASSWORD_FILE")
+}
+
+/// A site as DR operations' own user (recreating topics, reading checkpoints).
+fn dr_site(bed: &KafkaTestbed, site: &str) -> ConnectionSettings {
+    connect_as(bed, site, "AMQDR_DR_USER", "AMQDR_DR_PASSWORD_FILE")
+}
+
+fn connect_as(bed: &KafkaTestbed, site: &str, user: &str, password_file: &str) -> ConnectionSettings {
     let inputs = ConnectionInputs {
         bootstrap: Some(bed.get(&format!("AMQDR_SITE_{}_BOOTSTRAP", site.to_uppercase())).to_string()),
         ca_file: Some(PathBuf::from(bed.get("AMQDR_CA_FILE"))),
-        user: Some(bed.get("AMQDR_USER").to_string()),
-        password_file: Some(PathBuf::from(bed.get("AMQDR_PASSWORD_FILE"))),
+        user: Some(bed.get(user).to_string()),
+        password_file: Some(PathBuf::from(bed.get(password_file))),
         client_config: None,
     };
     inputs.resolve(site, Duration::from_secs(30)).unwrap().unwrap()
@@ -145,7 +155,7 @@ fn legacy_lag_drains_to_zero_with_the_newest_records_on_dr() {
 #[test]
 fn mirrormaker2_checkpoints_are_read() {
     let bed = kafka("current");
-    let (a, b) = (KafkaSite::connect(&site(&bed, "a")).unwrap(), KafkaSite::connect(&site(&bed, "b")).unwrap());
+    let (a, b) = (KafkaSite::connect(&site(&bed, "a")).unwrap(), KafkaSite::connect(&dr_site(&bed, "b")).unwrap());
     produce(&a.conn, "my-topic", 30);
     let group = format!("dr-cp-{}", run_id());
     let topics = my_topic(&a);
@@ -171,9 +181,9 @@ fn mirrormaker2_checkpoints_are_read() {
 #[test]
 fn recreated_topics_are_empty_with_the_same_shape() {
     let bed = kafka("current");
-    let a = KafkaSite::connect(&site(&bed, "a")).unwrap();
+    let a = KafkaSite::connect(&dr_site(&bed, "a")).unwrap();
     let topic = create_topic(&bed, "a", 2, &["retention.ms=3600000"]);
-    produce(&a.conn, &topic, 20);
+    produce(&site(&bed, "a"), &topic, 20);
     let shape = a.topics_named([&topic]).unwrap();
     assert_eq!(a.ends(&shape).unwrap().values().sum::<i64>(), 20);
     a.recreate_topic(&topic).unwrap();

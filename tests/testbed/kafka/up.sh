@@ -95,10 +95,11 @@ echo "${p[*]}" > "$dir/ports"
 read_ports
 
 # What amqdr applies to a one-broker site, sized by amqdr's own logic (replication factors,
-# min ISR); a short sync interval so tests are fast. The same settings drive the mirror.
+# min ISR); a short sync interval so tests are fast. The same settings drive the mirror. The
+# tests' own topics and groups (dr-*, app-*) are granted to the identities like the defaults.
 amqdr_settings=(--profile "$profile" --brokers 1 --set topic.replicas=1 --set topic.minInsyncReplicas=1
   --set mirror.syncIntervalSeconds="${AMQDR_TESTBED_SYNC_SECONDS:-2}"
-  --set 'user.groups=[amqdr-*,console-consumer-*,dr-*,app-*]')
+  --set 'user.groups=[amqdr-*,console-consumer-*,dr-*,app-*]' --set 'user.topics=[dr-*]')
 if [ "$profile" = legacy ]; then amqdr_settings+=(--set kafka.zookeeper=1); else amqdr_settings+=(--set kafka.controllers=1); fi
 "$amqdr" render --print-config "${amqdr_settings[@]}" > "$dir/amqdr-settings.yaml"
 (umask 077; "$amqdr" render -o json --show-secrets "${amqdr_settings[@]}" --set mirror.sourceBootstrap="$(site_sasl a)" \
