@@ -174,8 +174,10 @@ pub fn application_groups(settings: &Settings) -> Vec<NamePattern> {
     out
 }
 
+/// Kafka's `MirrorSourceConfig.offsetSyncsTopic()`: named after the *other* cluster of where it
+/// is kept, so on the target (`offset-syncs.topic.location: target`) after the source alias.
 pub fn offset_syncs_topic() -> String {
-    format!("mm2-offset-syncs.{}.internal", mirror::TARGET_ALIAS)
+    format!("mm2-offset-syncs.{}.internal", mirror::SOURCE_ALIAS)
 }
 
 pub fn checkpoints_topic() -> String {
@@ -350,6 +352,10 @@ mod tests {
             }
             let target = mirror(&s, SiteId::B, SiteRights::default());
             assert!(ops_on(&target, "topic", "my-topic").contains(&"Write".to_string()));
+            if profile == Profile::Current {
+                // The topic MirrorSourceTask writes with offset-syncs.topic.location=target.
+                assert!(ops_on(&target, "topic", "mm2-offset-syncs.source.internal").contains(&"Write".to_string()));
+            }
             // Reversed for failback: b is read from, a written to.
             let reversed = SiteRights { mirror: MirrorRights::from_source(SiteId::B), fenced: false };
             assert_eq!(mirror(&s, SiteId::B, reversed).acls, source.acls);
