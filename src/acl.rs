@@ -180,9 +180,6 @@ pub fn offset_syncs_topic() -> String {
     format!("mm2-offset-syncs.{}.internal", mirror::SOURCE_ALIAS)
 }
 
-pub fn checkpoints_topic() -> String {
-    format!("{}.checkpoints.internal", mirror::SOURCE_ALIAS)
-}
 
 /// The mirror's progress that `status`, `serve` and `verify` read to measure lag: MirrorMaker 2's
 /// Connect offsets topic (in the target site), MirrorMaker 1's consumer group (in the source).
@@ -236,7 +233,7 @@ pub fn mirror(settings: &Settings, site: SiteId, rights: SiteRights) -> Identity
             }
             acls.push(acl(group(&format!("{}-connect", settings.mirror.name)), &["Read", "Describe"]));
             // Offset syncs (written by the source tasks, read by the checkpoint tasks) and checkpoints.
-            for t in [offset_syncs_topic(), checkpoints_topic()] {
+            for t in [offset_syncs_topic(), crate::dr::mirror::checkpoints_topic()] {
                 acls.push(acl(topic(&t), &["Create", "Read", "Write", "Describe", "DescribeConfigs"]));
             }
             // Translated group offsets written to DR (sync.group.offsets.enabled).
@@ -271,7 +268,7 @@ pub fn operations(settings: &Settings, _site: SiteId, _rights: SiteRights) -> Id
         .collect();
     acls.extend(application_groups(settings).iter().map(|g| acl(g.resource("group"), &["Read", "Describe", "Delete"])));
     // The mirror's progress and checkpoints, in whichever site the mirror runs.
-    for t in [mirror::connect_topics(settings)[1].clone(), checkpoints_topic()] {
+    for t in [mirror::connect_topics(settings)[1].clone(), crate::dr::mirror::checkpoints_topic()] {
         acls.push(acl(topic(&t), &["Read", "Describe"]));
     }
     // MirrorMaker 1's start position is its group's committed offsets (failback sets them).

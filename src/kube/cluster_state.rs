@@ -102,11 +102,11 @@ pub const INSTALL_RIGHTS: &[(&str, &str, &str)] = &[
     ("create", "", "namespaces"),
 ];
 
-fn secret_value(secret: &Secret, key: &str) -> Option<String> {
+pub fn secret_value(secret: &Secret, key: &str) -> Option<String> {
     secret.data.as_ref()?.get(key).map(|b| String::from_utf8_lossy(&b.0).into_owned())
 }
 
-async fn read_secret(cluster: &Cluster, namespace: &str, name: &str) -> Result<Option<Secret>> {
+pub async fn read_secret(cluster: &Cluster, namespace: &str, name: &str) -> Result<Option<Secret>> {
     let api: Api<Secret> = Api::namespaced(cluster.client.clone(), namespace);
     api.get_opt(name).await.with_context(|| format!("reading Secret {name} in {namespace} ({})", cluster.context))
 }

@@ -258,13 +258,14 @@ async fn mirror_identity(options: &VerifyOptions, app_a: &ConnectionSettings, cl
             let cluster = clusters.get(settings.site(SiteId::A).context.as_deref()).await.with_context(|| {
                 format!("no --mirror-password-file (AMQDR_MIRROR_PASSWORD_FILE) was given, and reading Secret {ns}/{name} needs the cluster")
             })?;
-            let secret = crate::kube::apply::get(&cluster, "v1", "Secret", Some(&ns), &name)
+            use crate::kube::cluster_state::{read_secret, secret_value};
+            m.password = read_secret(&cluster, &ns, &name)
                 .await?
-                .ok_or_else(|| UsageError::new(format!("Secret {ns}/{name} (the mirror's password) not found")).with_hint("run `amqdr install`, or pass --mirror-password-file"))?;
-            use base64::Engine;
-            let raw = secret.pointer("/data/password").and_then(|v| v.as_str()).unwrap_or("");
-            let bytes = base64::engine::general_purpose::STANDARD.decode(raw).with_context(|| format!("Secret {ns}/{name} key password"))?;
-            m.password = String::from_utf8_lossy(&bytes).trim_end().to_string();
+                .and_then(|s| secret_value(&s, "password"))
+                .ok_or_else(|| {
+                    UsageError::new(format!("Secret {ns}/{name} (the mirror's password) not found"))
+                        .with_hint("run `amqdr install`, or pass --mirror-password-file")
+                })?;
             m.password_source = format!("Secret {ns}/{name} on {}", cluster.context);
         }
     }
