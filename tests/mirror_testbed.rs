@@ -71,7 +71,8 @@ fn records_on(bootstrap: &str, topic: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn legacy_topic_created_after_the_mirror_started_reaches_b() {
     let bed = kafka_exclusive("legacy");
-    let topic = unique("late-topic");
+    // Within the test bed's `user.topics` (dr-*): the mirror's own identity may read only those.
+    let topic = unique("dr-late-topic");
     create_topic(&bed.plain_bootstrap("a"), &topic, 2).await;
     produce(&bed.plain_bootstrap("a"), &topic, 50).await;
     let b = bed.plain_bootstrap("b");
@@ -333,16 +334,53 @@ async fn current_kmm2_runs_as_connectors_that_follow_state_and_offsets() {
     let topic = unique("reverse");
     create_topic(&b_plain, &topic, 1).await;
     produce(&b_plain, &topic, 20).await;
+    // The reverse mirror's own identity on both sites (the brokers enforce ACLs): a KafkaUser per
+    // site with one password, as `amqdr` does for its mirror, and the rights a b -> a mirror needs.
     let secrets: Api<Secret> = Api::namespaced(install.client.clone(), &dc_b);
-    let copied = secrets.get("my-mirrormaker-source").await.unwrap();
-    let secrets_a: Api<Secret> = Api::namespaced(install.client.clone(), &dc_a);
-    let reverse_secret: Secret = serde_json::from_value(json!({"metadata": {"name": "reverse-credentials"}, "data": copied.data})).unwrap();
-    secrets_a.create(&PostParams::default(), &reverse_secret).await.unwrap();
+    let ca = secrets.get("my-mirrormaker-source").await.unwrap().data.unwrap()["ca.crt"].clone();
+    let password = unique("reverse-password");
+    let reverse_secret: Secret = serde_json::from_value(json!({
+        "metadata": {"name": "reverse-credentials"},
+        "data": {"ca.crt": ca, "password": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &password)},
+    }))
+    .unwrap();
+    let all = |resource: Value| json!({"resource": resource, "operations": ["All"], "host": "*"});
+    let acls = json!([
+        all(json!({"type": "topic", "name": "*", "patternType": "literal"})),
+        all(json!({"type": "group", "name": "*", "patternType": "literal"})),
+        all(json!({"type": "cluster"})),
+    ]);
+    for (ns, cluster) in [(&dc_a, "my-cluster"), (&dc_b, "my-second-cluster")] {
+        let site_secrets: Api<Secret> = Api::namespaced(install.client.clone(), ns);
+        site_secrets.create(&PostParams::default(), &reverse_secret).await.unwrap();
+        let user: DynamicObject = serde_json::from_value(json!({
+            "apiVersion": install.api_version, "kind": "KafkaUser",
+            "metadata": {"name": "reverse-mirror", "namespace": ns, "labels": {"strimzi.io/cluster": cluster}},
+            "spec": {
+                "authentication": {"type": "scram-sha-512", "password": {"valueFrom": {"secretKeyRef": {"name": "reverse-credentials", "key": "password"}}}},
+                "authorization": {"type": "simple", "acls": acls},
+            },
+        }))
+        .unwrap();
+        dynamic_api(&install.client, &install.api_version, "KafkaUser", ns).create(&PostParams::default(), &user).await.unwrap();
+    }
+    for ns in [&dc_a, &dc_b] {
+        let users = dynamic_api(&install.client, &install.api_version, "KafkaUser", ns);
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let u = resource(&users, "reverse-mirror").await;
+            if observed(&u) && u.pointer("/status/conditions/0/type") == Some(&json!("Ready")) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "KafkaUser {ns}/reverse-mirror not Ready after 90 s: {:#}\n{:#?}\n{:#?}", u["status"], install.standin.violations(), install.standin.events());
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
     let client_side = |alias: &str, bootstrap: &str| {
         json!({
             "alias": alias, "bootstrapServers": bootstrap,
             "tls": {"trustedCertificates": [{"secretName": "reverse-credentials", "certificate": "ca.crt"}]},
-            "authentication": {"type": "scram-sha-512", "username": "my-user", "passwordSecret": {"secretName": "reverse-credentials", "password": "password"}},
+            "authentication": {"type": "scram-sha-512", "username": "reverse-mirror", "passwordSecret": {"secretName": "reverse-credentials", "password": "password"}},
         })
     };
     let mut target = client_side("a", "my-cluster-kafka-bootstrap:9093");
@@ -385,7 +423,7 @@ async fn current_kmm2_runs_as_connectors_that_follow_state_and_offsets() {
     // Deleting the resource stops its worker (its pods go with it).
     kmm2_a.delete("reverse", &Default::default()).await.unwrap();
     wait_until("the reverse worker stopped", 60, || async { !install.kafka.mirror_process_running("a", &dc_a, "reverse") }).await;
-    assert!(install.standin.violations().is_empty(), "{:#?}", install.standin.violations());
+    assert!(install.standin.violations().is_empty(), "{:#?}\n{:#?}", install.standin.violations(), install.standin.events());
     let out = install.amqdr(&["uninstall", "--timeout", "120s"]).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
