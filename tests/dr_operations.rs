@@ -230,6 +230,17 @@ fn resume(k: &KafkaSite, group: &str, topic: &str, run: &str) -> BTreeMap<u64, u
     seqs(&records, run)
 }
 
+/// `verify acl` as a pipeline runs it (connections from the clusters): its details.
+async fn verify_acl(pair: &Pair) -> Value {
+    let doc = ok(&pair.amqdr(&["verify", "acl", "-o", "json", "--timeout", "60s"]).await);
+    doc["checks"][0]["details"].clone()
+}
+
+fn acl_case<'a>(details: &'a Value, identity: &str, site: &str) -> &'a Value {
+    let cases = details["cases"].as_array().unwrap();
+    cases.iter().find(|c| c["identity"] == identity && c["site"] == site).unwrap_or_else(|| panic!("no case {identity} on {site}: {details:#}"))
+}
+
 fn ok(out: &Output) -> Value {
     let doc = json_of(out);
     assert!(out.status.success(), "{doc:#}\n{}", stderr(out));
@@ -341,6 +352,10 @@ async fn dr_cycle(profile: &str, kube_name: &str, api_version: &str, prefix: &st
     // The application may no longer write to the fenced production; a writer amqdr does not
     // manage still can: the stranded tail.
     assert_write_refused(&a.conn, topic);
+    let acl = verify_acl(&pair).await;
+    assert_eq!(acl["expectations"]["fenced"], serde_json::json!(["a"]), "{acl:#}");
+    assert_eq!(acl_case(&acl, "my-user", "a")["observed"], "refused: Topic authorization failed", "{acl:#}");
+    assert_eq!(acl_case(&acl, "my-user", "b")["observed"], "10 records produced and consumed", "{acl:#}");
     let stray = produce_unmanaged(pair.kafka.get("AMQDR_SITE_A_PLAIN_BOOTSTRAP"), topic, 7);
     let dr_run = produce(&b.conn, topic, 20);
     let out = pair.amqdr(&["failback", "prepare", "--yes", "-o", "json"]).await;
@@ -374,6 +389,10 @@ async fn dr_cycle(profile: &str, kube_name: &str, api_version: &str, prefix: &st
         assert_eq!(on_a.len(), n, "run {run} on a after sync");
         assert!(on_a.values().all(|c| *c == 1), "duplicates on a: {on_a:?}");
     }
+    // The mirror now reads from b: its identity may not write there.
+    let acl = verify_acl(&pair).await;
+    assert_eq!(acl["expectations"]["mirrorSource"], "b", "{acl:#}");
+    assert_eq!(acl_case(&acl, "my-mirrormaker", "b")["observed"], "refused: Topic authorization failed", "{acl:#}");
     // The forward mirror must not be started while b -> a runs.
     let out = pair.amqdr(&["failback", "sync", "--yes", "-o", "json"]).await;
     assert_eq!(json_of(&out)["result"], "already-done");

@@ -110,6 +110,10 @@ fn acl_is_enforced(profile: &str) {
     assert_eq!(find("my-mirrormaker", "a")["observed"], "refused: Topic authorization failed");
     let unknown = cases.iter().find(|c| c["identity"].as_str().unwrap().starts_with("amqdr-verify-unknown-")).unwrap();
     assert_eq!(unknown["observed"], "refused at SASL authentication");
+    // Connections given explicitly: no DR state is read, the installed layout is expected.
+    let expect = &doc["checks"][0]["details"]["expectations"];
+    assert_eq!((expect["fenced"].clone(), expect["mirrorSource"].clone()), (serde_json::json!([]), serde_json::json!("a")), "{doc:#}");
+    assert!(expect["roles"].as_str().unwrap().starts_with("as installed"), "{doc:#}");
     eprintln!("{profile}: {}", doc["checks"][0]["summary"]);
 
     // The application user in the mirror's place may write on production: the check fails (exit 3).
@@ -117,7 +121,7 @@ fn acl_is_enforced(profile: &str) {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let doc = json(&out);
     assert_eq!(doc["checks"][0]["passed"], false);
-    assert!(doc["checks"][0]["summary"].as_str().unwrap().contains("may write on production"), "{doc:#}");
+    assert!(doc["checks"][0]["summary"].as_str().unwrap().contains("my-user may write on site a"), "{doc:#}");
 }
 
 #[test]

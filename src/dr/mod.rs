@@ -141,8 +141,21 @@ pub fn fenced_sites(roles: &Roles) -> Vec<SiteId> {
 
 /// The roles as `install` sees them (both clusters reachable).
 pub async fn roles_for_install(clusters: &crate::kube::client::Clusters, settings: &Settings) -> Roles {
-    let site = |id: SiteId| sites::Site { id, kube: Ok(clusters.site(id).clone()), kafka: Err(String::new()) };
-    let (a, b) = (site(SiteId::A), site(SiteId::B));
+    roles_of(settings, Ok(clusters.site(SiteId::A).clone()), Ok(clusters.site(SiteId::B).clone())).await
+}
+
+/// The roles where either site's kube API may not answer (an unreachable site's record says why).
+pub async fn roles_reachable(cache: &crate::kube::client::ClusterCache, settings: &Settings) -> Roles {
+    let (a, b) = tokio::join!(sites::reach_kube(cache, settings, SiteId::A), sites::reach_kube(cache, settings, SiteId::B));
+    roles_of(settings, a, b).await
+}
+
+async fn roles_of(
+    settings: &Settings,
+    a: Result<crate::kube::client::Cluster, String>,
+    b: Result<crate::kube::client::Cluster, String>,
+) -> Roles {
+    let (a, b) = (sites::Site { id: SiteId::A, kube: a, kafka: Err(String::new()) }, sites::Site { id: SiteId::B, kube: b, kafka: Err(String::new()) });
     let (ra, rb) = tokio::join!(sites::read_record(&a, settings), sites::read_record(&b, settings));
     Roles { a: ra, b: rb }
 }

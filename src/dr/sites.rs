@@ -94,7 +94,7 @@ impl Sites {
     }
 }
 
-async fn reach_kube(cache: &ClusterCache, settings: &Settings, site: SiteId) -> Result<Cluster, String> {
+pub(crate) async fn reach_kube(cache: &ClusterCache, settings: &Settings, site: SiteId) -> Result<Cluster, String> {
     let cluster = cache.get(settings.site(site).context.as_deref()).await.map_err(|e| crate::error::report(&e))?;
     match tokio::time::timeout(KUBE_PROBE, cluster.client.apiserver_version()).await {
         Ok(Ok(_)) => Ok(cluster),

@@ -5,6 +5,7 @@ use super::clients::{self, collect, consumer, end_offsets, finish, payload, prod
 use super::connection::{ConnectError, ConnectionSettings, probe};
 use serde::Serialize;
 use super::{CheckResult, Percentiles};
+use crate::settings::SiteId;
 use anyhow::{Result, anyhow};
 use hdrhistogram::Histogram;
 use rdkafka::consumer::{CommitMode, Consumer};
@@ -416,13 +417,35 @@ pub struct AclCase {
     pub passed: bool,
 }
 
+/// What the DR roles expect of the identities: where the application may not write (fenced
+/// sites) and where the mirror reads (its identity may not write there).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AclExpectations {
+    pub fenced: Vec<SiteId>,
+    pub mirror_source: SiteId,
+    /// Where these came from, for the report.
+    pub roles: String,
+}
+
 /// Least privilege as the brokers enforce it: the application user produces and consumes on
-/// both sites, the mirror's user authenticates on production but may not write there, and an
-/// unknown user is refused at authentication. Each as a real client.
-pub fn acl(app_a: &ConnectionSettings, app_b: &ConnectionSettings, mirror_on_a: &ConnectionSettings, topic: &str) -> Result<CheckResult> {
+/// every site that is not fenced and may not write on a fenced one, the mirror's user
+/// authenticates on the site it reads from but may not write there, and an unknown user is
+/// refused at authentication. Each as a real client.
+pub fn acl(
+    app_a: &ConnectionSettings,
+    app_b: &ConnectionSettings,
+    mirror_on_source: &ConnectionSettings,
+    topic: &str,
+    expect: &AclExpectations,
+) -> Result<CheckResult> {
     let started = Instant::now();
     let mut cases = Vec::new();
-    for app in [app_a, app_b] {
+    for (site, app) in [(SiteId::A, app_a), (SiteId::B, app_b)] {
+        if expect.fenced.contains(&site) {
+            cases.push(refused_write(app, topic));
+            continue;
+        }
         let (observed, passed) = match produce_consume(app, topic, 10, 256) {
             Ok(r) if r.passed => ("10 records produced and consumed".to_string(), true),
             Ok(r) => (r.summary, false),
@@ -437,7 +460,7 @@ pub fn acl(app_a: &ConnectionSettings, app_b: &ConnectionSettings, mirror_on_a: 
             passed,
         });
     }
-    cases.push(refused_write(mirror_on_a, topic));
+    cases.push(refused_write(mirror_on_source, topic));
     let mut unknown = app_a.clone();
     unknown.user = format!("amqdr-verify-unknown-{}", run_id());
     unknown.password = crate::material::generate_password();
@@ -459,14 +482,26 @@ pub fn acl(app_a: &ConnectionSettings, app_b: &ConnectionSettings, mirror_on_a: 
     });
     let failed: Vec<String> = cases.iter().filter(|c| !c.passed).map(|c| format!("{} on site {}: {}", c.identity, c.site, c.observed)).collect();
     let summary = if failed.is_empty() {
+        let writable: Vec<&str> = SiteId::ALL.iter().filter(|s| !expect.fenced.contains(s)).map(|s| s.as_str()).collect();
+        let fenced = if expect.fenced.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<&str> = expect.fenced.iter().map(|s| s.as_str()).collect();
+            format!(", may not write on fenced {}", names.join(" and "))
+        };
         format!(
-            "{} reads and writes on a and b; {} may not write on a; unknown users are refused",
-            app_a.user, mirror_on_a.user
+            "{} reads and writes on {}{fenced}; {} may not write on {}; unknown users are refused ({})",
+            app_a.user,
+            writable.join(" and "),
+            mirror_on_source.user,
+            expect.mirror_source,
+            expect.roles
         )
     } else {
         failed.join("; ")
     };
-    Ok(CheckResult::new("acl".into(), failed.is_empty(), summary, started).with(json!({"topic": topic, "cases": cases})))
+    Ok(CheckResult::new("acl".into(), failed.is_empty(), summary, started)
+        .with(json!({"topic": topic, "expectations": expect, "cases": cases})))
 }
 
 /// An identity that authenticates (metadata answers) but whose write is refused by an ACL.
@@ -490,7 +525,7 @@ fn refused_write(site: &ConnectionSettings, topic: &str) -> AclCase {
         finish(&p, &ctx, site, 1, site.timeout)
     });
     match outcome {
-        Ok(_) => case.observed = "written: the mirror's user may write on production".into(),
+        Ok(_) => case.observed = format!("written: {} may write on site {}", site.user, site.label),
         Err(e) => {
             let text = crate::error::report(&e);
             case.passed = text.to_lowercase().contains("topic authorization failed");

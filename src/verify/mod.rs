@@ -191,13 +191,8 @@ pub(crate) async fn from_cluster(
     let secret = |name: String, key: &'static str| {
         let cluster = cluster.clone();
         async move {
-            let v = apply::get(&cluster, "v1", "Secret", Some(ns), &name)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("Secret {ns}/{name} not found"))?;
-            let raw = v.get("data").and_then(|d| d.get(key)).and_then(|x| x.as_str()).unwrap_or("");
-            use base64::Engine;
-            let bytes = base64::engine::general_purpose::STANDARD.decode(raw).with_context(|| format!("Secret {ns}/{name} key {key}"))?;
-            anyhow::Ok(String::from_utf8_lossy(&bytes).into_owned())
+            let found = cluster_state::read_secret(&cluster, ns, &name).await?.ok_or_else(|| anyhow::anyhow!("Secret {ns}/{name} not found"))?;
+            cluster_state::secret_value(&found, key).ok_or_else(|| anyhow::anyhow!("Secret {ns}/{name} has no key {key}"))
         }
     };
     let ca_pem = match &inputs.ca_file {
@@ -244,18 +239,45 @@ async fn dr_site_for_mirror_lag(
     }
 }
 
-/// The mirror's user on production (site a): the name and password given, otherwise
-/// `mirror.name` and the password in its Secret in site a.
-async fn mirror_identity(options: &VerifyOptions, app_a: &ConnectionSettings, clusters: &ClusterCache) -> Result<ConnectionSettings> {
-    let mut m = app_a.clone();
+/// What `verify acl` expects where: the DR roles recorded in the sites' clusters when the
+/// connections came from them, otherwise the installed layout (a primary, mirroring a -> b).
+async fn acl_expectations(options: &VerifyOptions, clusters: &ClusterCache, from_cluster: bool) -> checks::AclExpectations {
+    let installed = |why: &str| checks::AclExpectations { fenced: Vec::new(), mirror_source: SiteId::A, roles: why.to_string() };
+    if !from_cluster {
+        return installed("as installed (a primary, mirroring a -> b): the connections were given, no DR state was read");
+    }
+    let roles = crate::dr::roles_reachable(clusters, &options.settings).await;
+    match roles.verdict() {
+        crate::dr::state::Verdict::Unknown { reason } => installed(&format!("as installed (a primary, mirroring a -> b): {reason}")),
+        verdict => {
+            let posture = crate::dr::posture(&roles);
+            let described = match verdict {
+                crate::dr::state::Verdict::Primary { site, epoch, .. } => format!("DR state: {site} primary at epoch {epoch}"),
+                crate::dr::state::Verdict::SplitBrain { epoch } => format!("DR state: split brain at epoch {epoch}"),
+                _ => format!("DR state: no primary (epoch {})", roles.epoch()),
+            };
+            checks::AclExpectations { fenced: posture.fenced, mirror_source: posture.mirror_source, roles: described }
+        }
+    }
+}
+
+/// The mirror's user on the site it reads from: the name and password given, otherwise
+/// `mirror.name` and the password in its Secret on that site.
+async fn mirror_identity(
+    options: &VerifyOptions,
+    app_on_source: &ConnectionSettings,
+    source: SiteId,
+    clusters: &ClusterCache,
+) -> Result<ConnectionSettings> {
+    let mut m = app_on_source.clone();
     m.user = options.mirror_user.clone().unwrap_or_else(|| crate::acl::Purpose::Mirror.user(&options.settings));
     match &options.mirror_password_file {
         Some(f) => (m.password, m.password_source) = connection::password_from_file(f)?,
         None => {
             let settings = &options.settings;
-            let ns = settings.site(SiteId::A).kafka_namespace.clone();
+            let ns = settings.site(source).kafka_namespace.clone();
             let name = crate::acl::Purpose::Mirror.password_secret(settings);
-            let cluster = clusters.get(settings.site(SiteId::A).context.as_deref()).await.with_context(|| {
+            let cluster = clusters.get(settings.site(source).context.as_deref()).await.with_context(|| {
                 format!("no --mirror-password-file (AMQDR_MIRROR_PASSWORD_FILE) was given, and reading Secret {ns}/{name} needs the cluster")
             })?;
             use crate::kube::cluster_state::{read_secret, secret_value};
@@ -299,6 +321,7 @@ pub async fn run(options: VerifyOptions) -> Result<()> {
     } else {
         None
     };
+    let from_cluster = a.as_ref().is_some_and(|(_, from_cluster)| *from_cluster);
     let a = a.map(|(c, _)| c);
     let pick = |s: SiteId| -> ConnectionSettings { if s == SiteId::A { a.clone().expect("site a") } else { b.clone().expect("site b") } };
     let mm1_group = (options.settings.mirror_kind() == crate::profile::MirrorKind::KafkaMirrorMaker)
@@ -384,12 +407,14 @@ pub async fn run(options: VerifyOptions) -> Result<()> {
         }
         Check::Acl => {
             let (sa, sb, t) = (pick(SiteId::A), pick(SiteId::B), topic.clone());
-            let m = mirror_identity(&options, &sa, &clusters).await?;
-            results.push(blocking(move || checks::acl(&sa, &sb, &m, &t)).await?);
+            let expect = acl_expectations(&options, &clusters, from_cluster).await;
+            let m = mirror_identity(&options, &pick(expect.mirror_source), expect.mirror_source, &clusters).await?;
+            results.push(blocking(move || checks::acl(&sa, &sb, &m, &t, &expect)).await?);
         }
         Check::All => {
             let (sa, sb) = (pick(SiteId::A), pick(SiteId::B));
-            let mirror_on_a = mirror_identity(&options, &sa, &clusters).await;
+            let expect = acl_expectations(&options, &clusters, from_cluster).await;
+            let mirror_on_source = mirror_identity(&options, &pick(expect.mirror_source), expect.mirror_source, &clusters).await;
             let set: Vec<(&str, CheckFn)> = {
                 let (t1, t2, t3, t4, t5, t6) = (topic.clone(), topic.clone(), topic.clone(), topic.clone(), topic.clone(), topic.clone());
                 let (a1, a2, a3, a4, a5) = (sa.clone(), sa.clone(), sa.clone(), sa.clone(), sa.clone());
@@ -426,8 +451,8 @@ pub async fn run(options: VerifyOptions) -> Result<()> {
             let mut set = set;
             set.push((
                 "acl",
-                Box::new(move || match mirror_on_a {
-                    Ok(m) => checks::acl(&a6, &b5, &m, &t7),
+                Box::new(move || match mirror_on_source {
+                    Ok(m) => checks::acl(&a6, &b5, &m, &t7, &expect),
                     Err(e) => Err(e.context("the mirror's identity for the acl check")),
                 }),
             ));
