@@ -188,8 +188,9 @@ async fn deployed_serve(profile: &str, api_version: &str, prefix: &str) {
     assert!(out.status.success(), "{}", stderr(&out));
 
     // A canary topic of this test's own: what b's serve writes as primary at epoch 2 must not
-    // reach the other tests of the shared test bed.
-    let canary = format!("amqdr-canary-{prefix}-{}", std::process::id());
+    // reach the other tests of the shared test bed. The test bed's brokers enforce the ACLs of
+    // their own rendering, which grant the application user the test topics `dr-*`.
+    let canary = format!("dr-canary-{prefix}-{}", std::process::id());
     create_topic(&kafka, &canary);
 
     let client = kube_testbed::client(&bed.kubeconfig, None).await;
