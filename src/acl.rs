@@ -222,11 +222,11 @@ pub fn mirror(settings: &Settings, site: SiteId, rights: SiteRights) -> Identity
         }
         (MirrorKind::KafkaMirrorMaker2, false) => {
             // Remote topics: created and kept in shape by the source connector, written by its tasks.
-            acls.extend(
-                topics
-                    .iter()
-                    .map(|t| acl(t.resource("topic"), &["Create", "Write", "Describe", "DescribeConfigs", "Alter", "AlterConfigs"])),
-            );
+            // Read: the checkpoint tasks commit translated group offsets (sync.group.offsets.enabled),
+            // and Kafka authorizes an OffsetCommit with Read on each of its topics.
+            acls.extend(topics.iter().map(|t| {
+                acl(t.resource("topic"), &["Create", "Read", "Write", "Describe", "DescribeConfigs", "Alter", "AlterConfigs"])
+            }));
             // Connect's storage topics and worker group.
             for t in mirror::connect_topics(settings) {
                 acls.push(acl(topic(&t), &["Create", "Read", "Write", "Describe", "DescribeConfigs"]));
