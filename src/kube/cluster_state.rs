@@ -111,6 +111,11 @@ pub async fn read_secret(cluster: &Cluster, namespace: &str, name: &str) -> Resu
     api.get_opt(name).await.with_context(|| format!("reading Secret {name} in {namespace} ({})", cluster.context))
 }
 
+/// One key of a Secret as text; `None` when the Secret or the key is not there.
+pub async fn read_secret_value(cluster: &Cluster, namespace: &str, name: &str, key: &str) -> Result<Option<String>> {
+    Ok(read_secret(cluster, namespace, name).await?.and_then(|s| secret_value(&s, key)))
+}
+
 /// `ca.p12` with its `ca.password` from a CA certificate Secret, when both are there.
 fn ca_truststore(secret: &Secret) -> Option<CaTrustStore> {
     let data = secret.data.as_ref()?;

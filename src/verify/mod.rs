@@ -191,8 +191,9 @@ pub(crate) async fn from_cluster(
     let secret = |name: String, key: &'static str| {
         let cluster = cluster.clone();
         async move {
-            let found = cluster_state::read_secret(&cluster, ns, &name).await?.ok_or_else(|| anyhow::anyhow!("Secret {ns}/{name} not found"))?;
-            cluster_state::secret_value(&found, key).ok_or_else(|| anyhow::anyhow!("Secret {ns}/{name} has no key {key}"))
+            cluster_state::read_secret_value(&cluster, ns, &name, key)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("Secret {ns}/{name} with key {key} not found"))
         }
     };
     let ca_pem = match &inputs.ca_file {
@@ -280,10 +281,8 @@ async fn mirror_identity(
             let cluster = clusters.get(settings.site(source).context.as_deref()).await.with_context(|| {
                 format!("no --mirror-password-file (AMQDR_MIRROR_PASSWORD_FILE) was given, and reading Secret {ns}/{name} needs the cluster")
             })?;
-            use crate::kube::cluster_state::{read_secret, secret_value};
-            m.password = read_secret(&cluster, &ns, &name)
+            m.password = crate::kube::cluster_state::read_secret_value(&cluster, &ns, &name, "password")
                 .await?
-                .and_then(|s| secret_value(&s, "password"))
                 .ok_or_else(|| {
                     UsageError::new(format!("Secret {ns}/{name} (the mirror's password) not found"))
                         .with_hint("run `amqdr install`, or pass --mirror-password-file")
