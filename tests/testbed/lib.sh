@@ -58,3 +58,18 @@ wait_for() {
   done
   log "$what ready"
 }
+
+# cargo as the developer's shell runs it. A script started by a test inherits what cargo sets for
+# the test process (CARGO_MANIFEST_DIR, CARGO_PKG_*, ...); ring's build script tracks
+# CARGO_MANIFEST_DIR, so a nested build with it set recompiles the TLS stack and the next plain
+# `cargo test` recompiles it back (about two minutes each way on two cores).
+host_cargo() {
+  local unset=() v
+  for v in $(compgen -e); do
+    case "$v" in
+      CARGO_HOME | CARGO_TARGET_DIR | CARGO_BUILD_* | CARGO_NET_* | CARGO_REGISTRIES_* | CARGO_TERM_* | CARGO_PROFILE_* | CARGO_INCREMENTAL) ;;
+      CARGO | CARGO_* | RUST_RECURSION_COUNT) unset+=(-u "$v") ;;
+    esac
+  done
+  env "${unset[@]}" cargo "$@"
+}

@@ -81,7 +81,7 @@ echo "$with_mirror" > "$dir/mirror-mode"
 started=$(date +%s)
 
 # amqdr itself: its CA code makes the certificates, its rendering drives brokers, topic and mirror.
-(cd "$testbed_repo" && cargo build --quiet --bin amqdr --example testbed-certs --example testbed-kafka) >&2
+(cd "$testbed_repo" && host_cargo build --quiet --bin amqdr --example testbed-certs --example testbed-kafka) >&2
 amqdr="$testbed_repo/target/debug/amqdr"
 testbed_kafka="$testbed_repo/target/debug/examples/testbed-kafka"
 "$testbed_repo/target/debug/examples/testbed-certs" --out "$dir/certs" --dns localhost --ip 127.0.0.1
