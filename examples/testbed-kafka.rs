@@ -104,7 +104,17 @@ struct Args {
 }
 
 fn parse(args: impl Iterator<Item = String>) -> Result<Args> {
-    let mut out = Args { rendered: None, site: None, base: None, bootstrap: None, instance_dir: None, profile: None, prune: false, purpose: None, password_file: None };
+    let mut out = Args {
+        rendered: None,
+        site: None,
+        base: None,
+        bootstrap: None,
+        instance_dir: None,
+        profile: None,
+        prune: false,
+        purpose: None,
+        password_file: None,
+    };
     let mut args = args.peekable();
     while let Some(flag) = args.next() {
         let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
@@ -236,8 +246,9 @@ async fn users(args: Args) -> Result<()> {
         let (secret, key) = user_operator::desired_password_ref(user)
             .with_context(|| format!("the KafkaUser {namespace}/{name} has no spec.authentication.password.valueFrom.secretKeyRef"))?;
         let data = mirror_runtime::ClusterApi::secret(&api, namespace, &secret).await?;
-        let password = user_operator::desired_password(namespace, &secret, &key, data.as_ref())
-            .map_err(|r| anyhow::anyhow!("the KafkaUser {namespace}/{name} of site {site} would be NotReady: {}: {}", r.reason, r.message))?;
+        let password = user_operator::desired_password(namespace, &secret, &key, data.as_ref()).map_err(|r| {
+            anyhow::anyhow!("the KafkaUser {namespace}/{name} of site {site} would be NotReady: {}: {}", r.reason, r.message)
+        })?;
         specs.push(user_operator::UserSpec::from_kafka_user(user, password)?);
     }
     if specs.is_empty() {
@@ -287,7 +298,8 @@ async fn identity(args: Args) -> Result<()> {
     let name = user.pointer("/metadata/name").and_then(Value::as_str).context("KafkaUser without name")?;
     let (secret, key) = user_operator::desired_password_ref(user).with_context(|| format!("the KafkaUser {name} has no secretKeyRef"))?;
     let data = mirror_runtime::ClusterApi::secret(&RenderedApi { objects: objects.clone() }, namespace, &secret).await?;
-    let password = user_operator::desired_password(namespace, &secret, &key, data.as_ref()).map_err(|r| anyhow::anyhow!("{}", r.message))?;
+    let password =
+        user_operator::desired_password(namespace, &secret, &key, data.as_ref()).map_err(|r| anyhow::anyhow!("{}", r.message))?;
     let _ = std::fs::remove_file(&file);
     {
         use std::io::Write;

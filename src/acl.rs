@@ -180,7 +180,6 @@ pub fn offset_syncs_topic() -> String {
     format!("mm2-offset-syncs.{}.internal", mirror::SOURCE_ALIAS)
 }
 
-
 /// The mirror's progress that `status`, `serve` and `verify` read to measure lag: MirrorMaker 2's
 /// Connect offsets topic (in the target site), MirrorMaker 1's consumer group (in the source).
 fn mirror_progress(settings: &Settings, site: SiteId, rights: SiteRights) -> Vec<Value> {
@@ -224,9 +223,11 @@ pub fn mirror(settings: &Settings, site: SiteId, rights: SiteRights) -> Identity
             // Remote topics: created and kept in shape by the source connector, written by its tasks.
             // Read: the checkpoint tasks commit translated group offsets (sync.group.offsets.enabled),
             // and Kafka authorizes an OffsetCommit with Read on each of its topics.
-            acls.extend(topics.iter().map(|t| {
-                acl(t.resource("topic"), &["Create", "Read", "Write", "Describe", "DescribeConfigs", "Alter", "AlterConfigs"])
-            }));
+            acls.extend(
+                topics.iter().map(|t| {
+                    acl(t.resource("topic"), &["Create", "Read", "Write", "Describe", "DescribeConfigs", "Alter", "AlterConfigs"])
+                }),
+            );
             // Connect's storage topics and worker group.
             for t in mirror::connect_topics(settings) {
                 acls.push(acl(topic(&t), &["Create", "Read", "Write", "Describe", "DescribeConfigs"]));
@@ -249,12 +250,7 @@ pub fn mirror(settings: &Settings, site: SiteId, rights: SiteRights) -> Identity
             acls.extend(topics.iter().map(|t| acl(t.resource("topic"), &["Create", "Write", "Describe"])));
         }
     }
-    Identity {
-        purpose: "mirror",
-        name: settings.mirror.name.clone(),
-        password_secret: mirror_password_secret(settings),
-        acls,
-    }
+    Identity { purpose: "mirror", name: settings.mirror.name.clone(), password_secret: mirror_password_secret(settings), acls }
 }
 
 /// DR operations: drain and compare the mirrored topics, recreate them empty for a failback
@@ -275,12 +271,7 @@ pub fn operations(settings: &Settings, _site: SiteId, _rights: SiteRights) -> Id
     acls.push(acl(group(&settings.mirror_group_id()), &["Read", "Describe"]));
     acls.push(acl(group(&format!("{}-connect", settings.mirror.name)), &["Describe"]));
     // No cluster Describe: listing groups then shows only the groups above, the ones DR moves.
-    Identity {
-        purpose: "dr-operations",
-        name: settings.dr.user.clone(),
-        password_secret: dr_password_secret(settings),
-        acls,
-    }
+    Identity { purpose: "dr-operations", name: settings.dr.user.clone(), password_secret: dr_password_secret(settings), acls }
 }
 
 pub fn mirror_password_secret(settings: &Settings) -> String {
@@ -330,7 +321,8 @@ mod tests {
         let s = Settings::default();
         let a = application(&s, SiteId::A, SiteRights::default());
         let b = application(&s, SiteId::B, SiteRights::default());
-        let client = |i: &Identity| i.acls.iter().filter(|x| x["resource"]["name"] != "my-mirrormaker-offsets").cloned().collect::<Vec<_>>();
+        let client =
+            |i: &Identity| i.acls.iter().filter(|x| x["resource"]["name"] != "my-mirrormaker-offsets").cloned().collect::<Vec<_>>();
         assert_eq!(client(&a), client(&b));
         assert!(ops_on(&a, "topic", "my-topic").contains(&"Write".to_string()));
         let fenced = application(&s, SiteId::A, SiteRights { fenced: true, ..SiteRights::default() });
@@ -343,7 +335,8 @@ mod tests {
         for profile in [Profile::Legacy, Profile::Current] {
             let s = Settings { profile, ..Settings::default() };
             let source = mirror(&s, SiteId::A, SiteRights::default());
-            let ops: Vec<String> = source.acls.iter().flat_map(|a| a["operations"].as_array().unwrap().clone()).map(|o| o.as_str().unwrap().into()).collect();
+            let ops: Vec<String> =
+                source.acls.iter().flat_map(|a| a["operations"].as_array().unwrap().clone()).map(|o| o.as_str().unwrap().into()).collect();
             for forbidden in ["Write", "Create", "Delete", "Alter", "AlterConfigs", "All"] {
                 assert!(!ops.contains(&forbidden.to_string()), "{profile}: source rights include {forbidden}: {ops:?}");
             }

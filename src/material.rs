@@ -106,7 +106,9 @@ impl Material {
         // A file given wins (as for the application user), then the cluster's, then a new one.
         let kept_or_new = |file: &Option<std::path::PathBuf>, field: &str, existing: Option<(String, String)>| -> Result<String> {
             match (file, existing) {
-                (Some(path), _) => read_password_file(path).map_err(anyhow::Error::msg).with_context(|| format!("{field} {}", path.display())),
+                (Some(path), _) => {
+                    read_password_file(path).map_err(anyhow::Error::msg).with_context(|| format!("{field} {}", path.display()))
+                }
                 (None, Some((p, _))) => Ok(p),
                 (None, None) => Ok(generate_password()),
             }

@@ -238,7 +238,10 @@ async fn verify_acl(pair: &Pair) -> Value {
 
 fn acl_case<'a>(details: &'a Value, identity: &str, site: &str) -> &'a Value {
     let cases = details["cases"].as_array().unwrap();
-    cases.iter().find(|c| c["identity"] == identity && c["site"] == site).unwrap_or_else(|| panic!("no case {identity} on {site}: {details:#}"))
+    cases
+        .iter()
+        .find(|c| c["identity"] == identity && c["site"] == site)
+        .unwrap_or_else(|| panic!("no case {identity} on {site}: {details:#}"))
 }
 
 fn ok(out: &Output) -> Value {

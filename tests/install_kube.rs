@@ -370,7 +370,9 @@ async fn install_without_authorization_is_upgraded_without_lockout() {
         .filter(|s| s["site"] == "a" && (s["kind"] == "Kafka" || s["kind"] == "KafkaUser"))
         .map(|s| (s["kind"].as_str().unwrap().into(), s["action"].as_str().unwrap().into(), s["outcome"].as_str().unwrap().into()))
         .collect();
-    let pos = |kind: &str, action: &str, nth: usize| steps.iter().enumerate().filter(|(_, s)| s.0 == kind && s.1 == action).nth(nth).map(|(i, _)| i);
+    let pos = |kind: &str, action: &str, nth: usize| {
+        steps.iter().enumerate().filter(|(_, s)| s.0 == kind && s.1 == action).nth(nth).map(|(i, _)| i)
+    };
     let (bridge, last) = (pos("Kafka", "apply", 0).unwrap(), pos("Kafka", "apply", 1).unwrap());
     for nth in 0..3 {
         let ready = pos("KafkaUser", "wait Ready", nth).unwrap();

@@ -372,7 +372,13 @@ async fn current_kmm2_runs_as_connectors_that_follow_state_and_offsets() {
             if observed(&u) && u.pointer("/status/conditions/0/type") == Some(&json!("Ready")) {
                 break;
             }
-            assert!(Instant::now() < deadline, "KafkaUser {ns}/reverse-mirror not Ready after 90 s: {:#}\n{:#?}\n{:#?}", u["status"], install.standin.violations(), install.standin.events());
+            assert!(
+                Instant::now() < deadline,
+                "KafkaUser {ns}/reverse-mirror not Ready after 90 s: {:#}\n{:#?}\n{:#?}",
+                u["status"],
+                install.standin.violations(),
+                install.standin.events()
+            );
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }

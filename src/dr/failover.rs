@@ -571,7 +571,9 @@ pub async fn planned_switch(
                     let mirror = crate::dr::posture(&dr.sites.roles().await).rights(to).mirror;
                     let mut done = Vec::new();
                     if demoted_role == Role::Fenced {
-                        done.push(rights::apply(dr, from, SiteRights { mirror, fenced: true }, rights::Enforce::Await, options.timeout).await?);
+                        done.push(
+                            rights::apply(dr, from, SiteRights { mirror, fenced: true }, rights::Enforce::Await, options.timeout).await?,
+                        );
                     }
                     done.push(rights::apply(dr, to, SiteRights { mirror, fenced: false }, rights::Enforce::Await, options.timeout).await?);
                     Ok(((), done.join("; ")))

@@ -155,7 +155,10 @@ async fn roles_of(
     a: Result<crate::kube::client::Cluster, String>,
     b: Result<crate::kube::client::Cluster, String>,
 ) -> Roles {
-    let (a, b) = (sites::Site { id: SiteId::A, kube: a, kafka: Err(String::new()) }, sites::Site { id: SiteId::B, kube: b, kafka: Err(String::new()) });
+    let (a, b) = (
+        sites::Site { id: SiteId::A, kube: a, kafka: Err(String::new()) },
+        sites::Site { id: SiteId::B, kube: b, kafka: Err(String::new()) },
+    );
     let (ra, rb) = tokio::join!(sites::read_record(&a, settings), sites::read_record(&b, settings));
     Roles { a: ra, b: rb }
 }

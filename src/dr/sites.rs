@@ -5,8 +5,8 @@
 //! other site knows of it: the mirror's source address, the shared CA and the password.
 //! DR operations act as their own Kafka user (`dr.user`, see `acl::operations`).
 
-use crate::acl::Purpose;
 use super::state::{Roles, STATE_CONFIGMAP, SiteRecord, SiteState};
+use crate::acl::Purpose;
 use crate::kube::apply;
 use crate::kube::client::{Cluster, ClusterCache};
 use crate::settings::{Settings, SiteId};

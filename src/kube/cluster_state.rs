@@ -180,9 +180,10 @@ pub async fn kafkas_without_authorization(clusters: &Clusters, settings: &Settin
         if !served(clusters.site(site), group, version, "Kafka").await? {
             continue; // a first install: the CRDs come with it
         }
-        let kafka = super::apply::get(clusters.site(site), settings.profile.api_version(), "Kafka", Some(&st.kafka_namespace), &st.cluster_name)
-            .await
-            .with_context(|| format!("reading Kafka {}/{} of site {site}", st.kafka_namespace, st.cluster_name))?;
+        let kafka =
+            super::apply::get(clusters.site(site), settings.profile.api_version(), "Kafka", Some(&st.kafka_namespace), &st.cluster_name)
+                .await
+                .with_context(|| format!("reading Kafka {}/{} of site {site}", st.kafka_namespace, st.cluster_name))?;
         if kafka.is_some_and(|k| k.pointer("/spec/kafka/authorization").is_none_or(serde_json::Value::is_null)) {
             open.push(site);
         }

@@ -461,7 +461,11 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
     if s.ca.validity_days < 30 {
         c.error("ca.validityDays", format!("{} days is too short for a cluster CA", s.ca.validity_days), "use 365 or more");
     }
-    for (field, file) in [("user.passwordFile", &s.user.password_file), ("mirror.passwordFile", &s.mirror.password_file), ("dr.passwordFile", &s.dr.password_file)] {
+    for (field, file) in [
+        ("user.passwordFile", &s.user.password_file),
+        ("mirror.passwordFile", &s.mirror.password_file),
+        ("dr.passwordFile", &s.dr.password_file),
+    ] {
         if let Some(path) = file
             && let Err(why) = material::read_password_file(path)
         {

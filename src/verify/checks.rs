@@ -3,13 +3,13 @@
 
 use super::clients::{self, collect, consumer, end_offsets, finish, payload, producer, run_id, send};
 use super::connection::{ConnectError, ConnectionSettings, probe};
-use serde::Serialize;
 use super::{CheckResult, Percentiles};
 use crate::settings::SiteId;
 use anyhow::{Result, anyhow};
 use hdrhistogram::Histogram;
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
+use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -480,7 +480,8 @@ pub fn acl(
         observed,
         passed,
     });
-    let failed: Vec<String> = cases.iter().filter(|c| !c.passed).map(|c| format!("{} on site {}: {}", c.identity, c.site, c.observed)).collect();
+    let failed: Vec<String> =
+        cases.iter().filter(|c| !c.passed).map(|c| format!("{} on site {}: {}", c.identity, c.site, c.observed)).collect();
     let summary = if failed.is_empty() {
         let writable: Vec<&str> = SiteId::ALL.iter().filter(|s| !expect.fenced.contains(s)).map(|s| s.as_str()).collect();
         let fenced = if expect.fenced.is_empty() {

@@ -262,6 +262,19 @@ async fn acl_expectations(options: &VerifyOptions, clusters: &ClusterCache, from
     }
 }
 
+/// What the acl check expects, and the mirror's identity on the site it currently reads from.
+async fn acl_inputs(
+    options: &VerifyOptions,
+    clusters: &ClusterCache,
+    from_cluster: bool,
+    connection: impl Fn(SiteId) -> ConnectionSettings,
+) -> (checks::AclExpectations, Result<ConnectionSettings>) {
+    let expect = acl_expectations(options, clusters, from_cluster).await;
+    let source = expect.mirror_source;
+    let mirror = mirror_identity(options, &connection(source), source, clusters).await;
+    (expect, mirror)
+}
+
 /// The mirror's user on the site it reads from: the name and password given, otherwise
 /// `mirror.name` and the password in its Secret on that site.
 async fn mirror_identity(
@@ -279,14 +292,14 @@ async fn mirror_identity(
             let ns = settings.site(source).kafka_namespace.clone();
             let name = crate::acl::Purpose::Mirror.password_secret(settings);
             let cluster = clusters.get(settings.site(source).context.as_deref()).await.with_context(|| {
-                format!("no --mirror-password-file (AMQDR_MIRROR_PASSWORD_FILE) was given, and reading Secret {ns}/{name} needs the cluster")
+                format!(
+                    "no --mirror-password-file (AMQDR_MIRROR_PASSWORD_FILE) was given, and reading Secret {ns}/{name} needs the cluster"
+                )
             })?;
-            m.password = crate::kube::cluster_state::read_secret_value(&cluster, &ns, &name, "password")
-                .await?
-                .ok_or_else(|| {
-                    UsageError::new(format!("Secret {ns}/{name} (the mirror's password) not found"))
-                        .with_hint("run `amqdr install`, or pass --mirror-password-file")
-                })?;
+            m.password = crate::kube::cluster_state::read_secret_value(&cluster, &ns, &name, "password").await?.ok_or_else(|| {
+                UsageError::new(format!("Secret {ns}/{name} (the mirror's password) not found"))
+                    .with_hint("run `amqdr install`, or pass --mirror-password-file")
+            })?;
             m.password_source = format!("Secret {ns}/{name} on {}", cluster.context);
         }
     }
@@ -406,14 +419,13 @@ pub async fn run(options: VerifyOptions) -> Result<()> {
         }
         Check::Acl => {
             let (sa, sb, t) = (pick(SiteId::A), pick(SiteId::B), topic.clone());
-            let expect = acl_expectations(&options, &clusters, from_cluster).await;
-            let m = mirror_identity(&options, &pick(expect.mirror_source), expect.mirror_source, &clusters).await?;
+            let (expect, m) = acl_inputs(&options, &clusters, from_cluster, &pick).await;
+            let m = m?;
             results.push(blocking(move || checks::acl(&sa, &sb, &m, &t, &expect)).await?);
         }
         Check::All => {
             let (sa, sb) = (pick(SiteId::A), pick(SiteId::B));
-            let expect = acl_expectations(&options, &clusters, from_cluster).await;
-            let mirror_on_source = mirror_identity(&options, &pick(expect.mirror_source), expect.mirror_source, &clusters).await;
+            let (expect, mirror_on_source) = acl_inputs(&options, &clusters, from_cluster, &pick).await;
             let set: Vec<(&str, CheckFn)> = {
                 let (t1, t2, t3, t4, t5, t6) = (topic.clone(), topic.clone(), topic.clone(), topic.clone(), topic.clone(), topic.clone());
                 let (a1, a2, a3, a4, a5) = (sa.clone(), sa.clone(), sa.clone(), sa.clone(), sa.clone());

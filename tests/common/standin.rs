@@ -350,7 +350,8 @@ async fn on_custom(
 /// generation are reconciled again.
 async fn retry_users(client: &Client, options: &StandinOptions, journal: &Arc<Mutex<Journal>>) -> anyhow::Result<()> {
     for ns in options.kafka_sites.keys().filter(|ns| options.namespaces.contains(ns)) {
-        let users: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &resource(&options.api_version, "KafkaUser", "kafkausers"));
+        let users: Api<DynamicObject> =
+            Api::namespaced_with(client.clone(), ns, &resource(&options.api_version, "KafkaUser", "kafkausers"));
         for u in users.list(&Default::default()).await?.items {
             let data = serde_json::to_value(&u)?;
             let reconciled = data.pointer("/status/observedGeneration").and_then(Value::as_i64) == u.metadata.generation;
@@ -432,7 +433,12 @@ async fn apply_user(
 }
 
 /// A deleted KafkaUser: in a namespace mapped to a test bed site its credential and ACLs go.
-async fn on_user_deleted(client: &Client, options: &StandinOptions, journal: &Arc<Mutex<Journal>>, obj: DynamicObject) -> anyhow::Result<()> {
+async fn on_user_deleted(
+    client: &Client,
+    options: &StandinOptions,
+    journal: &Arc<Mutex<Journal>>,
+    obj: DynamicObject,
+) -> anyhow::Result<()> {
     let ns = obj.metadata.namespace.clone().unwrap_or_default();
     let name = obj.metadata.name.clone().unwrap_or_default();
     if !options.namespaces.contains(&ns) {

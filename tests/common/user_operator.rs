@@ -204,11 +204,7 @@ impl UserOperatorTool {
             "users": users.iter().map(|u| json!({"name": u.name, "password": u.password, "acls": u.acls})).collect::<Vec<_>>(),
         });
         let dir = self.instance_dir.clone().unwrap_or_else(std::env::temp_dir);
-        let path = dir.join(format!(
-            "user-operator-{}-{}.json",
-            std::process::id(),
-            SPEC_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
+        let path = dir.join(format!("user-operator-{}-{}.json", std::process::id(), SPEC_COUNTER.fetch_add(1, Ordering::Relaxed)));
         write_private(&path, serde_json::to_string(&spec)?.as_bytes())?;
         let path_text = path.to_string_lossy().into_owned();
         let mut args = vec!["apply", path_text.as_str()];
