@@ -3,8 +3,10 @@
 //!
 //! - the application user (`user.name`): its topics and groups, the same on both sites so that
 //!   clients keep their rights through a failover; Write is withdrawn on a fenced site;
-//! - the mirror (`mirror.name`): read-only where it copies from, write where it copies to;
-//! - DR operations (`dr.user`): what failover and failback do to topics and groups.
+//! - the mirror (`mirror.name`): read-only where it copies from, write where it copies to, on
+//!   the topics of its scope (`crate::scope`), whatever the application may use;
+//! - DR operations (`dr.user`): what failover and failback do to topics and groups, on every topic
+//!   in scope and the application's.
 //!
 //! The mirror's lists follow Strimzi's documentation of the ACLs MirrorMaker 2 needs ("Securing
 //! Kafka MirrorMaker 2": source and target users) and the Admin calls of Kafka's
@@ -18,51 +20,13 @@ use crate::profile::MirrorKind;
 use crate::settings::{Settings, SiteId};
 use serde_json::{Value, json};
 
-/// A topic or group entry of `user.topics` / `user.groups`: literal, prefix (`x*`) or all (`*`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NamePattern {
-    Literal(String),
-    Prefix(String),
-    All,
-}
+pub use crate::scope::NamePattern;
 
-impl NamePattern {
-    pub fn parse(text: &str) -> Result<NamePattern, String> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err("an empty name".into());
-        }
-        if text == "*" {
-            return Ok(NamePattern::All);
-        }
-        let (body, prefix) = match text.strip_suffix('*') {
-            Some(body) => (body, true),
-            None => (text, false),
-        };
-        if body.contains('*') {
-            return Err(format!("{text:?}: `*` may only end a prefix (e.g. `orders-*`) or stand alone"));
-        }
-        if let Some(bad) = body.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
-            return Err(format!("{text:?}: {bad:?} is not allowed in Kafka topic or group names used here (letters, digits, . _ -)"));
-        }
-        Ok(if prefix { NamePattern::Prefix(body.into()) } else { NamePattern::Literal(body.into()) })
-    }
-
-    fn resource(&self, kind: &str) -> Value {
-        match self {
-            NamePattern::Literal(n) => json!({"type": kind, "name": n, "patternType": "literal"}),
-            NamePattern::Prefix(p) => json!({"type": kind, "name": p, "patternType": "prefix"}),
-            NamePattern::All => json!({"type": kind, "name": "*", "patternType": "literal"}),
-        }
-    }
-
-    /// Whether a concrete name falls under the pattern (as Kafka's authorizer matches it).
-    pub fn matches(&self, name: &str) -> bool {
-        match self {
-            NamePattern::Literal(n) => n == name,
-            NamePattern::Prefix(p) => name.starts_with(p.as_str()),
-            NamePattern::All => true,
-        }
+fn resource(pattern: &NamePattern, kind: &str) -> Value {
+    match pattern {
+        NamePattern::Literal(n) => json!({"type": kind, "name": n, "patternType": "literal"}),
+        NamePattern::Prefix(p) => json!({"type": kind, "name": p, "patternType": "prefix"}),
+        NamePattern::All => json!({"type": kind, "name": "*", "patternType": "literal"}),
     }
 }
 
@@ -138,11 +102,11 @@ fn acl(resource: Value, operations: &[&str]) -> Value {
 }
 
 fn topic(name: &str) -> Value {
-    NamePattern::Literal(name.into()).resource("topic")
+    resource(&NamePattern::Literal(name.into()), "topic")
 }
 
 fn group(name: &str) -> Value {
-    NamePattern::Literal(name.into()).resource("group")
+    resource(&NamePattern::Literal(name.into()), "group")
 }
 
 fn cluster() -> Value {
@@ -174,10 +138,29 @@ pub fn application_groups(settings: &Settings) -> Vec<NamePattern> {
     out
 }
 
-/// Kafka's `MirrorSourceConfig.offsetSyncsTopic()`: named after the *other* cluster of where it
-/// is kept, so on the target (`offset-syncs.topic.location: target`) after the source alias.
-pub fn offset_syncs_topic() -> String {
-    format!("mm2-offset-syncs.{}.internal", mirror::SOURCE_ALIAS)
+/// The topics in the mirror's scope as ACL resources: `mirror.include` (with the canary topic)
+/// when it is names and prefixes, else every topic (the settings warn, naming the key).
+pub fn mirrored_topics(settings: &Settings) -> Vec<NamePattern> {
+    crate::scope::acl_scope(&settings.mirror_include()).patterns()
+}
+
+/// The consumer groups whose offsets the mirror carries (`mirror.groupsPattern`), likewise.
+pub fn mirrored_groups(settings: &Settings) -> Vec<NamePattern> {
+    crate::scope::acl_scope(&settings.mirror.groups_pattern).patterns()
+}
+
+/// `a` then those of `b` not in `a`.
+fn union(a: Vec<NamePattern>, b: Vec<NamePattern>) -> Vec<NamePattern> {
+    if a.contains(&NamePattern::All) || b.contains(&NamePattern::All) {
+        return vec![NamePattern::All];
+    }
+    let mut out = a;
+    for p in b {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// The mirror's progress that `status`, `serve` and `verify` read to measure lag: MirrorMaker 2's
@@ -196,8 +179,8 @@ fn mirror_progress(settings: &Settings, site: SiteId, rights: SiteRights) -> Vec
 
 pub fn application(settings: &Settings, site: SiteId, rights: SiteRights) -> Identity {
     let topic_ops: &[&str] = if rights.fenced { &["Read", "Describe"] } else { &["Read", "Write", "Describe"] };
-    let mut acls: Vec<Value> = application_topics(settings).iter().map(|t| acl(t.resource("topic"), topic_ops)).collect();
-    acls.extend(application_groups(settings).iter().map(|g| acl(g.resource("group"), &["Read", "Describe"])));
+    let mut acls: Vec<Value> = application_topics(settings).iter().map(|t| acl(resource(t, "topic"), topic_ops)).collect();
+    acls.extend(application_groups(settings).iter().map(|g| acl(resource(g, "group"), &["Read", "Describe"])));
     acls.extend(mirror_progress(settings, site, rights));
     Identity {
         purpose: "application",
@@ -208,15 +191,15 @@ pub fn application(settings: &Settings, site: SiteId, rights: SiteRights) -> Ide
 }
 
 pub fn mirror(settings: &Settings, site: SiteId, rights: SiteRights) -> Identity {
-    let topics = application_topics(settings);
+    let topics = mirrored_topics(settings);
     let is_source = site == rights.mirror.source;
     let mut acls = Vec::new();
     match (settings.mirror_kind(), is_source) {
         (MirrorKind::KafkaMirrorMaker2, true) => {
             // MirrorSourceConnector: list and describe the topics, read their records; the
             // checkpoint connector lists groups and reads their offsets.
-            acls.extend(topics.iter().map(|t| acl(t.resource("topic"), &["Read", "Describe", "DescribeConfigs"])));
-            acls.push(acl(NamePattern::All.resource("group"), &["Describe"]));
+            acls.extend(topics.iter().map(|t| acl(resource(t, "topic"), &["Read", "Describe", "DescribeConfigs"])));
+            acls.extend(mirrored_groups(settings).iter().map(|g| acl(resource(g, "group"), &["Describe"])));
             acls.push(acl(cluster(), &["Describe"]));
         }
         (MirrorKind::KafkaMirrorMaker2, false) => {
@@ -225,7 +208,7 @@ pub fn mirror(settings: &Settings, site: SiteId, rights: SiteRights) -> Identity
             // and Kafka authorizes an OffsetCommit with Read on each of its topics.
             acls.extend(
                 topics.iter().map(|t| {
-                    acl(t.resource("topic"), &["Create", "Read", "Write", "Describe", "DescribeConfigs", "Alter", "AlterConfigs"])
+                    acl(resource(t, "topic"), &["Create", "Read", "Write", "Describe", "DescribeConfigs", "Alter", "AlterConfigs"])
                 }),
             );
             // Connect's storage topics and worker group.
@@ -234,20 +217,20 @@ pub fn mirror(settings: &Settings, site: SiteId, rights: SiteRights) -> Identity
             }
             acls.push(acl(group(&format!("{}-connect", settings.mirror.name)), &["Read", "Describe"]));
             // Offset syncs (written by the source tasks, read by the checkpoint tasks) and checkpoints.
-            for t in [offset_syncs_topic(), crate::dr::mirror::checkpoints_topic()] {
+            for t in [mirror::offset_syncs_topic(), mirror::checkpoints_topic()] {
                 acls.push(acl(topic(&t), &["Create", "Read", "Write", "Describe", "DescribeConfigs"]));
             }
             // Translated group offsets written to DR (sync.group.offsets.enabled).
-            acls.push(acl(NamePattern::All.resource("group"), &["Read", "Describe"]));
+            acls.extend(mirrored_groups(settings).iter().map(|g| acl(resource(g, "group"), &["Read", "Describe"])));
             acls.push(acl(cluster(), &["Describe"]));
         }
         (MirrorKind::KafkaMirrorMaker, true) => {
-            acls.extend(topics.iter().map(|t| acl(t.resource("topic"), &["Read", "Describe"])));
+            acls.extend(topics.iter().map(|t| acl(resource(t, "topic"), &["Read", "Describe"])));
             acls.push(acl(group(&settings.mirror_group_id()), &["Read", "Describe"]));
         }
         (MirrorKind::KafkaMirrorMaker, false) => {
             // Create: the producer's metadata request creates a new topic (auto.create.topics.enable).
-            acls.extend(topics.iter().map(|t| acl(t.resource("topic"), &["Create", "Write", "Describe"])));
+            acls.extend(topics.iter().map(|t| acl(resource(t, "topic"), &["Create", "Write", "Describe"])));
         }
     }
     Identity { purpose: "mirror", name: settings.mirror.name.clone(), password_secret: mirror_password_secret(settings), acls }
@@ -258,13 +241,18 @@ pub fn mirror(settings: &Settings, site: SiteId, rights: SiteRights) -> Identity
 /// mirror's progress and checkpoints. No Write on client topics: records only come from clients
 /// and the mirror.
 pub fn operations(settings: &Settings, _site: SiteId, _rights: SiteRights) -> Identity {
-    let mut acls: Vec<Value> = application_topics(settings)
+    // Every topic in scope, on both sites: drain, compare and recreate what the mirror copies.
+    let mut acls: Vec<Value> = union(application_topics(settings), mirrored_topics(settings))
         .iter()
-        .map(|t| acl(t.resource("topic"), &["Read", "Describe", "DescribeConfigs", "Create", "Delete"]))
+        .map(|t| acl(resource(t, "topic"), &["Read", "Describe", "DescribeConfigs", "Create", "Delete"]))
         .collect();
-    acls.extend(application_groups(settings).iter().map(|g| acl(g.resource("group"), &["Read", "Describe", "Delete"])));
+    acls.extend(
+        union(application_groups(settings), mirrored_groups(settings))
+            .iter()
+            .map(|g| acl(resource(g, "group"), &["Read", "Describe", "Delete"])),
+    );
     // The mirror's progress and checkpoints, in whichever site the mirror runs.
-    for t in [mirror::connect_topics(settings)[1].clone(), crate::dr::mirror::checkpoints_topic()] {
+    for t in [mirror::connect_topics(settings)[1].clone(), mirror::checkpoints_topic()] {
         acls.push(acl(topic(&t), &["Read", "Describe"]));
     }
     // MirrorMaker 1's start position is its group's committed offsets (failback sets them).
@@ -300,20 +288,17 @@ mod tests {
         identity
             .acls
             .iter()
-            .filter(|a| a["resource"]["type"] == kind && a["resource"]["name"].as_str().is_none_or(|n| n == name))
+            .filter(|a| {
+                // As Kafka's authorizer matches: `*` literal is every name, prefixes by prefix.
+                let r = &a["resource"];
+                r["type"] == kind
+                    && r["name"].as_str().is_none_or(|n| match r["patternType"].as_str() {
+                        Some("prefix") => name.starts_with(n),
+                        _ => n == "*" || n == name,
+                    })
+            })
             .flat_map(|a| a["operations"].as_array().unwrap().iter().map(|o| o.as_str().unwrap().to_string()))
             .collect()
-    }
-
-    #[test]
-    fn patterns_parse_literal_prefix_and_all() {
-        assert_eq!(NamePattern::parse("orders").unwrap(), NamePattern::Literal("orders".into()));
-        assert_eq!(NamePattern::parse("orders-*").unwrap(), NamePattern::Prefix("orders-".into()));
-        assert_eq!(NamePattern::parse("*").unwrap(), NamePattern::All);
-        assert!(NamePattern::parse("a*b").unwrap_err().contains("prefix"));
-        assert!(NamePattern::parse("a b").is_err());
-        assert!(NamePattern::parse("").is_err());
-        assert!(NamePattern::Prefix("console-consumer-".into()).matches("console-consumer-123"));
     }
 
     #[test]
@@ -358,5 +343,27 @@ mod tests {
         let ops = operations(&s, SiteId::A, SiteRights::default());
         assert!(!ops_on(&ops, "topic", "my-topic").contains(&"Write".to_string()));
         assert!(ops_on(&ops, "topic", "my-topic").contains(&"Delete".to_string()));
+    }
+
+    #[test]
+    fn the_mirror_and_dr_operations_follow_the_scope_not_the_application() {
+        let mut s = Settings::default();
+        // Default scope `.*`: every topic, although the application may use only its own.
+        let source = mirror(&s, SiteId::A, SiteRights::default());
+        assert_eq!(ops_on(&source, "topic", "*"), ["Read", "Describe", "DescribeConfigs"]);
+        assert!(ops_on(&operations(&s, SiteId::B, SiteRights::default()), "topic", "orders").contains(&"Describe".to_string()));
+        // Names and prefixes: exactly those, and the canary topic.
+        s.mirror.include = r"my-topic|orders\..*".into();
+        let source = mirror(&s, SiteId::A, SiteRights::default());
+        let names: Vec<(String, String)> = source
+            .acls
+            .iter()
+            .filter(|a| a["resource"]["type"] == "topic")
+            .map(|a| (a["resource"]["name"].as_str().unwrap().into(), a["resource"]["patternType"].as_str().unwrap().into()))
+            .collect();
+        let want = [("my-topic", "literal"), ("orders.", "prefix"), ("amqdr-canary", "literal")];
+        assert_eq!(names, want.map(|(n, p)| (n.to_string(), p.to_string())));
+        let ops = operations(&s, SiteId::A, SiteRights::default());
+        assert!(ops.acls.iter().any(|a| a["resource"]["name"] == "orders." && a["resource"]["patternType"] == "prefix"));
     }
 }

@@ -18,6 +18,7 @@ pub mod plan;
 pub mod profile;
 pub mod progress;
 pub mod render;
+pub mod scope;
 pub mod serve;
 pub mod settings;
 pub mod strimzi_rules;

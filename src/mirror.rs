@@ -32,8 +32,27 @@ pub fn connect_topics(settings: &Settings) -> [String; 3] {
     [format!("{n}-config"), format!("{n}-offsets"), format!("{n}-status")]
 }
 
-/// MirrorMaker 2's default `topics.exclude` (DefaultTopicFilter).
-pub const DEFAULT_TOPICS_EXCLUDE: &str = r".*[\-\.]internal,.*\.replica,__.*";
+/// Topic configs MirrorMaker 2 never copies: replication throttles (per-cluster operations
+/// settings), unclean leader election (a per-cluster durability choice) and the timestamp
+/// difference bound of Kafka 3.x (removed in 4.0).
+pub const CONFIG_PROPERTIES_EXCLUDE: &str = r"follower\.replication\.throttled\.replicas,leader\.replication\.throttled\.replicas,message\.timestamp\.difference\.max\.ms,unclean\.leader\.election\.enable";
+
+/// How often MirrorMaker 2 copies topic configs (`sync.topic.configs.interval.seconds`).
+pub fn config_sync_seconds(settings: &Settings) -> u32 {
+    settings.mirror.sync_interval_seconds.max(30)
+}
+
+/// Kafka's `MirrorSourceConfig.offsetSyncsTopic()`: named after the *other* cluster of where it
+/// is kept, so on the target (`offset-syncs.topic.location: target`) after the source alias.
+pub fn offset_syncs_topic() -> String {
+    format!("mm2-offset-syncs.{SOURCE_ALIAS}.internal")
+}
+
+/// The checkpoints topic MirrorMaker 2 writes on the target (IdentityReplicationPolicy keeps
+/// DefaultReplicationPolicy's `<source alias>.checkpoints.internal`).
+pub fn checkpoints_topic() -> String {
+    format!("{SOURCE_ALIAS}.checkpoints.internal")
+}
 
 fn map(entries: &[(&str, Value)]) -> BTreeMap<String, Value> {
     entries.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect()
@@ -60,6 +79,13 @@ impl Mm2Config {
             ("offset-syncs.topic.replication.factor", rf.clone()),
             ("sync.topic.acls.enabled", json!("false")),
             ("sync.topic.configs.enabled", json!("true")),
+            // Kafka's default is 10 minutes: a retention changed in production would stay
+            // different in DR for that long.
+            ("sync.topic.configs.interval.seconds", json!(config_sync_seconds(settings))),
+            // MirrorMaker 2 leaves out min.insync.replicas and message.timestamp.type by default
+            // (DefaultConfigPropertyFilter); both sites are sized alike (kafka.brokers), and a
+            // failover should not change durability or timestamp semantics, so they are copied.
+            ("config.properties.exclude", json!(CONFIG_PROPERTIES_EXCLUDE)),
             ("refresh.topics.interval.seconds", json!(interval.max(30))),
             // Small lag between offset syncs keeps translated group offsets close, so
             // consumers re-read few records after failover.
@@ -89,10 +115,7 @@ impl Mm2Config {
             source_connector,
             checkpoint_connector,
             topics_pattern: settings.mirror_include(),
-            topics_exclude: std::iter::once(DEFAULT_TOPICS_EXCLUDE.to_string())
-                .chain(connect_topics(settings))
-                .collect::<Vec<_>>()
-                .join(","),
+            topics_exclude: crate::scope::topics_exclude(settings).join(","),
             groups_pattern: settings.mirror.groups_pattern.clone(),
         }
     }
@@ -139,6 +162,11 @@ impl Mm2Config {
         }
         out
     }
+}
+
+/// MirrorMaker 1's `include`: it has no exclusions, so they are folded into the one pattern.
+pub fn mm1_include(settings: &Settings) -> String {
+    crate::scope::java_include_with_excludes(&settings.mirror_include(), &crate::scope::topics_exclude(settings))
 }
 
 /// MirrorMaker 1 client settings (the seed's KafkaMirrorMaker), shared by the resource and the

@@ -4,7 +4,7 @@
 use crate::assets;
 use crate::material::Material;
 use crate::mirror;
-use crate::profile::{ListenerType, Profile};
+use crate::profile::{ListenerType, MirrorKind, Profile};
 use crate::settings::{Resources, Settings, SiteId, StorageKind};
 use anyhow::{Context, Result, anyhow};
 use base64::Engine;
@@ -591,7 +591,10 @@ impl SiteContext {
                 topics_exclude: mm2.topics_exclude.clone(),
                 group_id: settings.mirror_group_id(),
                 offset_commit_interval_ms: u64::from(settings.mirror.sync_interval_seconds) * 1000,
-                include: settings.mirror_include(),
+                include: match settings.mirror_kind() {
+                    MirrorKind::KafkaMirrorMaker => mirror::mm1_include(settings),
+                    MirrorKind::KafkaMirrorMaker2 => settings.mirror_include(),
+                },
                 groups_pattern: settings.mirror.groups_pattern.clone(),
                 max_request_size: settings.mirror_max_request_size(),
                 tasks_max: settings.topic.partitions.max(settings.mirror.replicas),

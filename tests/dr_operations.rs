@@ -86,7 +86,10 @@ impl Pair {
         ] {
             v.extend(["--set".into(), s.into()]);
         }
-        kube_testbed::run(&self.kube.kubeconfig, v).await
+        // The environment the README documents for the user's password: install takes it, and
+        // the DR commands must work with it set (they use the password the sites hold).
+        let env = vec![("AMQDR_PASSWORD_FILE".to_string(), self.kafka.get("AMQDR_PASSWORD_FILE").to_string())];
+        kube_testbed::run_with_env(&self.kube.kubeconfig, v, env).await
     }
 
     fn conn(&self, site: &str) -> ConnectionSettings {

@@ -288,6 +288,7 @@ pub async fn prepare(dr: &Dr, options: &FailbackOptions) -> Result<PrepareReport
                 promotion: Some(promotion.clone()),
                 journal: Some(journal.clone()),
                 observation: None,
+                coverage: None,
             };
             sites::write_record(a, dr.settings(), &state, rv.as_deref()).await?;
             Ok(((), format!("site a fenced at epoch {epoch}")))

@@ -448,6 +448,7 @@ async fn flip_roles(
         promotion: Some(promotion.clone()),
         journal: None,
         observation: None,
+        coverage: None,
     };
     sites::write_record(new_site, dr.settings(), &promoted, rv.as_deref()).await?;
     let old_site = dr.sites.get(to.other());
@@ -467,6 +468,7 @@ async fn flip_roles(
         promotion: Some(promotion.clone()),
         journal: None,
         observation: None,
+        coverage: None,
     };
     sites::write_record(old_site, dr.settings(), &demoted, rv.as_deref()).await?;
     Ok(format!("site {to} primary, site {} {demoted_role}, epoch {epoch}", to.other()))
@@ -513,6 +515,9 @@ pub async fn planned_switch(
     let topics = mirrored_topics(&old, &dr.filter).await?;
     let to_site = dr.sites.get(to).clone();
     let mut groups = Vec::new();
+    // What the switch applies (the stopped mirror, the moved rights) comes from the sites'
+    // Secrets: a site without them refuses now, before production is quiesced.
+    let material = dr.material().await?;
 
     for (step, plan) in [
         (STEP_QUIESCE, format!("wait until site {from} has no new records and no active consumer group for {:?}", options.quiet_period)),
@@ -556,7 +561,6 @@ pub async fn planned_switch(
             STEP_STOP_MIRROR => book
                 .step(step, &plan, async {
                     let cluster = dr.cluster(to)?;
-                    let material = dr.material().await?;
                     let flow = MirrorFlow { source: from, target: to, running: false, alter_offsets_from: None };
                     let observed = mirror::observe(cluster, dr.settings(), to).await?;
                     let source = observed.source.clone().ok_or_else(|| anyhow!("the mirror into site {to} names no source"))?;

@@ -5,6 +5,7 @@
 //!
 //! All calls block (librdkafka); callers run them on a blocking thread.
 
+use crate::scope::Scope;
 use crate::verify::clients::{self, RunConsumer};
 use crate::verify::connection::ConnectionSettings;
 use anyhow::{Context, Result, anyhow, bail};
@@ -26,8 +27,7 @@ pub type Offsets = BTreeMap<Tp, i64>;
 /// Which topics and groups the mirror carries, as MirrorMaker decides it.
 #[derive(Debug, Clone)]
 pub struct MirrorFilter {
-    topics: Regex,
-    topics_exclude: Regex,
+    topics: Scope,
     groups: Regex,
     groups_exclude: Regex,
 }
@@ -37,26 +37,38 @@ impl MirrorFilter {
     /// MirrorMaker anchors them); the excludes are MirrorMaker's defaults plus amqdr's own
     /// clients and the mirror's internal topics and groups.
     pub fn new(include: &str, groups: &str, internal_topics: &[String], internal_groups: &[String]) -> Result<Self> {
+        let mut excludes: Vec<String> = crate::scope::DEFAULT_TOPICS_EXCLUDE.iter().map(|p| p.to_string()).collect();
+        excludes.extend(internal_topics.iter().map(|t| regex::escape(t)));
+        Self::with_scope(Scope::new(include, &excludes)?, groups, internal_groups)
+    }
+
+    /// The topics of `scope`, the groups of `groups` less MirrorMaker's and amqdr's own.
+    pub fn with_scope(scope: Scope, groups: &str, internal_groups: &[String]) -> Result<Self> {
         let anchored = |p: &str| Regex::new(&format!("^(?:{p})$")).with_context(|| format!("pattern {p:?}"));
-        let mut topic_excludes = vec![r".*[\-\.]internal".to_string(), r".*\.replica".into(), "__.*".into()];
-        topic_excludes.extend(internal_topics.iter().map(|t| regex::escape(t)));
         let mut group_excludes = vec!["console-consumer-.*".to_string(), "connect-.*".into(), "__.*".into(), "amqdr-.*".into()];
         group_excludes.extend(internal_groups.iter().map(|g| regex::escape(g)));
-        Ok(MirrorFilter {
-            topics: anchored(include)?,
-            topics_exclude: anchored(&topic_excludes.join("|"))?,
-            groups: anchored(groups)?,
-            groups_exclude: anchored(&group_excludes.join("|"))?,
-        })
+        Ok(MirrorFilter { topics: scope, groups: anchored(groups)?, groups_exclude: anchored(&group_excludes.join("|"))? })
     }
 
     pub fn topic(&self, name: &str) -> bool {
-        self.topics.is_match(name) && !self.topics_exclude.is_match(name)
+        self.topics.covers(name)
+    }
+
+    pub fn scope(&self) -> &Scope {
+        &self.topics
     }
 
     pub fn group(&self, name: &str) -> bool {
         self.groups.is_match(name) && !self.groups_exclude.is_match(name)
     }
+}
+
+/// One topic config entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TopicConfigValue {
+    pub value: Option<String>,
+    /// Set on the topic (`DYNAMIC_TOPIC_CONFIG`), not inherited from the broker's defaults.
+    pub set_on_topic: bool,
 }
 
 /// A consumer group as the cluster describes it.
@@ -124,6 +136,37 @@ impl KafkaSite {
             .filter(|t| t.error().is_none() && filter.topic(t.name()))
             .map(|t| (t.name().to_string(), t.partitions().len() as i32))
             .collect())
+    }
+
+    /// Every topic this site shows its user (those it may Describe), with partition counts.
+    pub fn all_topics(&self) -> Result<BTreeMap<String, i32>> {
+        let md = self.meta.fetch_metadata(None, self.timeout()).with_context(|| format!("listing topics on site {}", self.conn.label))?;
+        Ok(md.topics().iter().filter(|t| t.error().is_none()).map(|t| (t.name().to_string(), t.partitions().len() as i32)).collect())
+    }
+
+    /// The configuration of `topics` as the brokers report it: per topic, per key, the value and
+    /// whether it is set on the topic itself (not a broker or static default).
+    pub fn topic_configs(&self, topics: &[String]) -> Result<BTreeMap<String, BTreeMap<String, TopicConfigValue>>> {
+        if topics.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let opts = AdminOptions::new().request_timeout(Some(self.timeout()));
+        let specs: Vec<ResourceSpecifier<'_>> = topics.iter().map(|t| ResourceSpecifier::Topic(t)).collect();
+        let results = futures::executor::block_on(self.admin.describe_configs(specs.iter(), &opts))
+            .with_context(|| format!("describing topic configs on site {}", self.conn.label))?;
+        let mut out = BTreeMap::new();
+        for (topic, result) in topics.iter().zip(results) {
+            let resource = result.map_err(|e| anyhow!("describing the configs of {topic} on site {}: {e}", self.conn.label))?;
+            let entries = resource
+                .entries
+                .iter()
+                .map(|e| {
+                    (e.name.clone(), TopicConfigValue { value: e.value.clone(), set_on_topic: e.source == ConfigSource::DynamicTopic })
+                })
+                .collect();
+            out.insert(topic.clone(), entries);
+        }
+        Ok(out)
     }
 
     /// The named topics that exist on this site, with their partition counts.

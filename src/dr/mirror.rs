@@ -31,11 +31,7 @@ pub fn checkpoint_connector() -> String {
     format!("{SOURCE_ALIAS}->{TARGET_ALIAS}.MirrorCheckpointConnector")
 }
 
-/// The checkpoints topic MirrorMaker 2 writes on the target (IdentityReplicationPolicy keeps
-/// DefaultReplicationPolicy's `<source alias>.checkpoints.internal`).
-pub fn checkpoints_topic() -> String {
-    format!("{SOURCE_ALIAS}.checkpoints.internal")
-}
+pub use crate::mirror::checkpoints_topic;
 
 /// The mirror that copies into `target` (it runs there).
 pub fn mirror_ref(settings: &Settings, target: SiteId) -> ObjectRef {

@@ -13,6 +13,7 @@
 //! - group offset sync is conservative and forward-only: groups are moved only when empty on the
 //!   target and never backwards ([`offsets::identity_moves`]).
 
+pub mod coverage;
 pub mod failback;
 pub mod failover;
 pub mod kafka;
@@ -75,9 +76,13 @@ impl Dr {
     pub async fn material(&self) -> Result<Material> {
         let reachable: Vec<(SiteId, Cluster)> =
             SiteId::ALL.iter().filter_map(|s| self.sites.get(*s).kube.as_ref().ok().map(|c| (*s, c.clone()))).collect();
-        let existing = crate::kube::cluster_state::existing_material_from(&reachable, self.settings()).await?;
+        // What the sites hold, whatever files the environment names (AMQDR_PASSWORD_FILE is for
+        // install's first run): a DR command re-applies the sites' material, never a file's.
         let mut settings = self.settings().clone();
         settings.user.password_file = None;
+        settings.mirror.password_file = None;
+        settings.dr.password_file = None;
+        let existing = crate::kube::cluster_state::existing_material_from(&reachable, &settings).await?;
         let material = Material::resolve(&settings, existing)?;
         if !matches!(material.ca_provenance, Provenance::Cluster(_)) || !matches!(material.password_provenance, Provenance::Cluster(_)) {
             bail!(
@@ -93,13 +98,10 @@ impl Dr {
     }
 }
 
-/// The topics and groups the mirror carries, without the mirror's own and `extra_topics`.
+/// The topics and groups the mirror carries (its scope), without the mirror's own and `extra_topics`.
 pub fn mirror_filter(settings: &Settings, extra_topics: &[&str]) -> Result<MirrorFilter> {
-    let mut internal_topics: Vec<String> = crate::mirror::connect_topics(settings).to_vec();
-    internal_topics.push(mirror::checkpoints_topic());
-    internal_topics.extend(extra_topics.iter().map(|t| t.to_string()));
     let internal_groups = vec![settings.mirror_group_id(), format!("{}-connect", settings.mirror.name)];
-    MirrorFilter::new(&settings.mirror.include, &settings.mirror.groups_pattern, &internal_topics, &internal_groups)
+    MirrorFilter::with_scope(crate::scope::Scope::of(settings, extra_topics)?, &settings.mirror.groups_pattern, &internal_groups)
 }
 
 /// librdkafka calls block: run them off the async runtime.

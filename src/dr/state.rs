@@ -179,6 +179,17 @@ pub struct LagObservation {
     pub partitions: BTreeMap<String, BTreeMap<i32, i64>>,
 }
 
+/// How much of production DR did not cover when `status` last looked (read by `serve`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CoverageSummary {
+    pub at: String,
+    /// Topics in scope missing on the standby or with fewer partitions there.
+    pub unprotected_topics: usize,
+    /// Identities whose KafkaUser or password is not what DR needs on a site.
+    pub identity_drift: usize,
+}
+
 /// A DR operation under way, so a re-run continues where an interrupted one stopped.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -217,6 +228,8 @@ pub struct SiteState {
     pub journal: Option<Journal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub observation: Option<LagObservation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<CoverageSummary>,
 }
 
 impl SiteState {
@@ -231,6 +244,7 @@ impl SiteState {
             promotion: None,
             journal: None,
             observation: None,
+            coverage: None,
         }
     }
 
@@ -250,6 +264,9 @@ impl SiteState {
         }
         if let Some(o) = &self.observation {
             data.insert("lastObservation".into(), to_json(o));
+        }
+        if let Some(c) = &self.coverage {
+            data.insert("lastCoverage".into(), to_json(c));
         }
         data
     }
@@ -273,6 +290,7 @@ impl SiteState {
             promotion: parse_json(data, "promotionPoint")?,
             journal: parse_json(data, "operation")?,
             observation: parse_json(data, "lastObservation")?,
+            coverage: parse_json(data, "lastCoverage")?,
         })
     }
 }

@@ -4,11 +4,12 @@
 //! down (it says so and shows the rest). Records the lag it measured in the standby's DR record:
 //! an unplanned failover reports it as its RPO estimate when production is gone.
 
+use super::coverage::{self, Coverage, MirrorTraits};
 use super::kafka::KafkaSite;
 use super::lag::{self, PartitionLag, TopicLag};
 use super::mirror::{self, Observed, RunState};
 use super::sites::{self, Site};
-use super::state::{Direction, LagObservation, Role, SiteRecord, Verdict, now_rfc3339};
+use super::state::{CoverageSummary, Direction, LagObservation, Role, SiteRecord, Verdict, now_rfc3339};
 use super::{Dr, blocking};
 use crate::kube::conditions::{Readiness, evaluate};
 use crate::plan::Condition;
@@ -64,6 +65,10 @@ pub struct DrStatus {
     pub groups: Vec<GroupSync>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub groups_note: Option<String>,
+    /// What DR protects of the flowing direction's source, and what not yet.
+    pub coverage: Option<Coverage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage_note: Option<String>,
 }
 
 async fn site_status(dr: &Dr, site: &Site, record: &SiteRecord) -> (SiteStatus, Option<Arc<KafkaSite>>) {
@@ -198,19 +203,22 @@ pub async fn status(dr: &Dr, max_lag_seconds: Option<f64>) -> Result<DrStatus> {
     let (mut rpo_seconds, mut rpo_records) = (None, None);
     let mut groups = Vec::new();
     let mut groups_note = None;
+    let (mut covered, mut coverage_note): (Option<Coverage>, Option<String>) = (None, None);
+    let mut lag_measured = false;
     if let Some((source, target)) = flowing {
         let (ks, kt) = if source == SiteId::A { (ka.clone(), kb.clone()) } else { (kb.clone(), ka.clone()) };
         match (ks, kt) {
             (Some(s), Some(t)) => {
                 let (f, kind, group) = (dr.filter.clone(), dr.kind, dr.mm1_group());
-                let t2 = t.clone();
+                let (s2, t2) = (s.clone(), t.clone());
                 let measured = blocking(move || {
-                    let topics = s.topics(&f)?;
-                    lag::measure(&s, &t2, &topics, kind, &group)
+                    let topics = s2.topics(&f)?;
+                    lag::measure(&s2, &t2, &topics, kind, &group)
                 })
                 .await;
                 match measured {
                     Ok(p) => {
+                        lag_measured = true;
                         let (records, seconds) = lag::rpo(&p);
                         rpo_records = Some(records);
                         rpo_seconds = Some(seconds);
@@ -219,22 +227,23 @@ pub async fn status(dr: &Dr, max_lag_seconds: Option<f64>) -> Result<DrStatus> {
                         {
                             problems.push(format!("lag {seconds:.1}s is above --max-lag-seconds {max}"));
                         }
-                        record_observation(dr, target, direction, &p).await;
                         partitions = p;
                     }
                     Err(e) => problems.push(format!("lag not measured: {}", crate::error::report(&e))),
                 }
+                let mut checkpoint_groups = std::collections::BTreeSet::new();
                 match dr.kind {
                     MirrorKind::KafkaMirrorMaker2 => {
                         let now = crate::verify::clients::now_ms();
-                        let f = dr.filter.clone();
-                        match blocking(move || t.checkpoints(&mirror::checkpoints_topic())).await {
+                        let (f, t2) = (dr.filter.clone(), t.clone());
+                        match blocking(move || t2.checkpoints(&mirror::checkpoints_topic())).await {
                             Ok(cps) => {
                                 let mut newest: BTreeMap<String, i64> = BTreeMap::new();
                                 for ((g, _), c) in cps.iter().filter(|((g, _), _)| f.group(g)) {
                                     let e = newest.entry(g.clone()).or_insert(0);
                                     *e = (*e).max(c.written_ms);
                                 }
+                                checkpoint_groups.extend(newest.keys().cloned());
                                 groups = newest
                                     .into_iter()
                                     .map(|(group, ms)| GroupSync { group, last_sync_seconds: ((now - ms).max(0) as f64) / 1000.0 })
@@ -245,9 +254,26 @@ pub async fn status(dr: &Dr, max_lag_seconds: Option<f64>) -> Result<DrStatus> {
                     }
                     MirrorKind::KafkaMirrorMaker => groups_note = Some("MirrorMaker 1 syncs no consumer group offsets".into()),
                 }
+                let (f, traits) = (dr.filter.clone(), mirror_traits(dr));
+                match blocking(move || coverage::measure(source, target, &s, &t, &f, traits, &checkpoint_groups)).await {
+                    Ok(c) => covered = Some(c),
+                    Err(e) => coverage_note = Some(format!("coverage not measured: {}", crate::error::report(&e))),
+                }
             }
             _ => problems.push(format!("lag of {direction} not measured: a site's Kafka is unreachable")),
         }
+    }
+    if let Some(c) = covered.as_mut() {
+        match coverage::own_identities(dr, &roles).await {
+            Ok(drift) => c.identities.extend(drift),
+            Err(e) => c.notes.push(format!("identities not compared: {}", crate::error::report(&e))),
+        }
+        problems.extend(c.problems().into_iter().map(|p| format!("DR coverage: {p}")));
+    }
+    if let Some((_, target)) = flowing
+        && lag_measured
+    {
+        record_observation(dr, target, direction, &partitions, covered.as_ref().map(Coverage::summary)).await;
     }
     Ok(DrStatus {
         healthy: problems.is_empty(),
@@ -261,22 +287,39 @@ pub async fn status(dr: &Dr, max_lag_seconds: Option<f64>) -> Result<DrStatus> {
         rpo_records,
         groups,
         groups_note,
+        coverage: covered,
+        coverage_note,
     })
 }
 
-/// Keep the measured lag in the target's record (best effort: status stays read-mostly and
-/// must not fail because of it).
-async fn record_observation(dr: &Dr, target: SiteId, direction: Direction, parts: &[PartitionLag]) {
-    let site = dr.sites.get(target);
-    let Ok((mut state, rv)) = sites::reread(site, dr.settings()).await else { return };
+fn mirror_traits(dr: &Dr) -> MirrorTraits {
+    MirrorTraits { kind: dr.kind, config_sync_seconds: crate::mirror::config_sync_seconds(dr.settings()) }
+}
+
+/// Keep the measured lag in the target's record, where an unplanned failover finds it as its
+/// RPO estimate, and the coverage in both records, where each site's `serve` reads it (best
+/// effort: status stays read-mostly and must not fail because of it).
+async fn record_observation(dr: &Dr, target: SiteId, direction: Direction, parts: &[PartitionLag], coverage: Option<CoverageSummary>) {
     let (records, seconds) = lag::rpo(parts);
     let mut by: BTreeMap<String, BTreeMap<i32, i64>> = BTreeMap::new();
     for p in parts {
         by.entry(p.topic.clone()).or_default().insert(p.partition, p.records);
     }
-    state.observation = Some(LagObservation { at: now_rfc3339(), direction, records, seconds, partitions: by });
-    if let Err(e) = sites::write_record(site, dr.settings(), &state, rv.as_deref()).await {
-        tracing::warn!("lag observation not recorded on site {target}: {}", crate::error::report(&e));
+    for id in [target, target.other()] {
+        if id != target && coverage.is_none() {
+            continue;
+        }
+        let site = dr.sites.get(id);
+        let Ok((mut state, rv)) = sites::reread(site, dr.settings()).await else { continue };
+        if id == target {
+            state.observation = Some(LagObservation { at: now_rfc3339(), direction, records, seconds, partitions: by.clone() });
+        }
+        if coverage.is_some() {
+            state.coverage = coverage.clone();
+        }
+        if let Err(e) = sites::write_record(site, dr.settings(), &state, rv.as_deref()).await {
+            tracing::warn!("observation not recorded on site {id}: {}", crate::error::report(&e));
+        }
     }
 }
 
@@ -321,6 +364,12 @@ pub fn table(s: &DrStatus) -> String {
     if let Some(n) = &s.groups_note {
         out.push_str(&format!("consumer groups: {n}\n"));
     }
+    if let Some(c) = &s.coverage {
+        out.push_str(&coverage_table(c));
+    }
+    if let Some(n) = &s.coverage_note {
+        out.push_str(&format!("coverage: {n}\n"));
+    }
     for site in &s.sites {
         for d in &site.detail {
             out.push_str(&format!("site {}: {d}\n", site.site));
@@ -330,6 +379,61 @@ pub fn table(s: &DrStatus) -> String {
         out.push_str("healthy\n");
     } else {
         out.push_str(&format!("DEGRADED: {}\n", s.problems.join("; ")));
+    }
+    out
+}
+
+/// What DR covers, as `status` prints it: one line when all is covered, else a table of gaps.
+fn coverage_table(c: &Coverage) -> String {
+    use comfy_table::{Table, presets};
+    let mut out = format!("DR coverage {} -> {}: {} topic(s) in scope, {} gap(s)\n", c.source, c.target, c.protected_topics, c.gaps());
+    if c.gaps() > 0 {
+        let mut t = Table::new();
+        t.load_preset(presets::NOTHING);
+        t.set_header(["GAP", "WHAT", "DETAIL"]);
+        for m in &c.missing_topics {
+            let age = m.oldest_record_age_seconds.map(|a| format!(", oldest record {a:.0}s old")).unwrap_or_default();
+            t.add_row([
+                format!("missing on {}", c.target),
+                m.topic.clone(),
+                format!("{} partition(s), {} record(s){age}", m.partitions, m.records),
+            ]);
+        }
+        for m in &c.partition_mismatches {
+            t.add_row(["partitions".into(), m.topic.clone(), format!("{} on {}, {} on {}", m.source, c.source, m.target, c.target)]);
+        }
+        for d in &c.config_drift {
+            let v = |x: &Option<String>| x.clone().unwrap_or_else(|| "-".into());
+            t.add_row([
+                "config".into(),
+                format!("{} {}", d.topic, d.key),
+                format!("{} on {}, {} on {}: {}", v(&d.source), c.source, v(&d.target), c.target, d.why),
+            ]);
+        }
+        for g in &c.groups_without_offsets {
+            t.add_row([
+                "group".into(),
+                g.group.clone(),
+                format!("committed on {} ({}), no offsets on {} yet", c.source, g.topics.join(", "), c.target),
+            ]);
+        }
+        for i in &c.identities {
+            t.add_row(["identity".into(), format!("{} (site {})", i.user, i.site), i.problem.clone()]);
+        }
+        out.push_str(&format!("{t}\n"));
+    }
+    if !c.orphans.is_empty() {
+        out.push_str(&format!(
+            "orphans on site {} (their source topic was deleted; MirrorMaker does not mirror deletions): {}\n",
+            c.target,
+            c.orphans.join(", ")
+        ));
+    }
+    if !c.not_protected.is_empty() {
+        out.push_str(&format!("not protected by choice (outside mirror.include): {}\n", c.not_protected.join(", ")));
+    }
+    for n in &c.notes {
+        out.push_str(&format!("coverage: {n}\n"));
     }
     out
 }

@@ -53,6 +53,8 @@ pub struct Metrics {
     pub lag_records: Family<TopicLabels, Gauge>,
     pub lag_seconds: Family<TopicLabels, FloatGauge>,
     pub skew: FloatGauge,
+    pub unprotected_topics: FloatGauge,
+    pub identity_drift: FloatGauge,
 }
 
 const ROLES: [Role; 3] = [Role::Primary, Role::Standby, Role::Fenced];
@@ -74,6 +76,8 @@ impl Metrics {
             lag_records: Family::default(),
             lag_seconds: Family::default(),
             skew: FloatGauge::default(),
+            unprotected_topics: FloatGauge::default(),
+            identity_drift: FloatGauge::default(),
         };
         r.register("site_up", "1 when the last probe rounds found this site's Kafka healthy (flap-protected)", m.site_up.clone());
         r.register("site_routable", "1 when /health answers 200: healthy and primary", m.routable.clone());
@@ -112,7 +116,19 @@ impl Metrics {
             Unit::Seconds,
             m.skew.clone(),
         );
+        r.register(
+            "unprotected_topics",
+            "Topics in the mirror's scope on the flow's source that its target lacks or holds with fewer partitions (from offsets, with the peer; NaN before measured)",
+            m.unprotected_topics.clone(),
+        );
+        r.register(
+            "identity_drift",
+            "Identities whose KafkaUser or password is not what DR needs, as `amqdr status` last recorded it (NaN before recorded)",
+            m.identity_drift.clone(),
+        );
         m.rpo.set(f64::NAN);
+        m.unprotected_topics.set(f64::NAN);
+        m.identity_drift.set(f64::NAN);
         for role in ROLES {
             m.role.get_or_create(&RoleLabels { role: role.as_str() }).set(0);
         }

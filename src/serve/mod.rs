@@ -49,6 +49,7 @@ fn served_settings(site: SiteId) -> Vec<String> {
         "mirror.kind",
         "mirror.groupId",
         "mirror.include",
+        "mirror.exclude",
         "mirror.groupsPattern",
         "health.canaryTopic",
         "health.intervalSeconds",
@@ -305,6 +306,8 @@ struct RoleReader {
     settings: Settings,
     cluster: Result<Cluster, String>,
     last: Option<(Role, u64)>,
+    /// What `amqdr status` last recorded in the site's record.
+    identity_drift: Option<usize>,
     timeout: Duration,
 }
 
@@ -322,6 +325,7 @@ impl RoleReader {
         match record {
             SiteRecord::Present { state, .. } => {
                 self.last = Some((state.role, state.epoch));
+                self.identity_drift = state.coverage.as_ref().map(|c| c.identity_drift);
                 OwnRole { role: Some(state.role), epoch: state.epoch, source: RoleSource::Record }
             }
             SiteRecord::Missing => OwnRole::install_default(
@@ -417,7 +421,14 @@ pub async fn run(options: ServeOptions) -> Result<()> {
         options.recover_after
     );
     let (stop, stopped) = watch::channel(false);
-    let roles = RoleReader { site, settings: settings.clone(), cluster: cluster.clone(), last: None, timeout: options.probe_timeout };
+    let roles = RoleReader {
+        site,
+        settings: settings.clone(),
+        cluster: cluster.clone(),
+        last: None,
+        identity_drift: None,
+        timeout: options.probe_timeout,
+    };
     let connections = ConnectionSource {
         site,
         settings: settings.clone(),
@@ -479,6 +490,7 @@ async fn probe_loop(
             _ = stopped.changed() => return,
         }
         let own = roles.refresh().await;
+        shared.metrics.identity_drift.set(roles.identity_drift.map_or(f64::NAN, |n| n as f64));
         let conn = connections.current(failing).await;
         if let Ok(c) = &conn {
             *shared.connection.lock().expect("lock") = Some(c.clone());
@@ -592,8 +604,9 @@ async fn peer_loop(
             shared.peer_read.send_replace(true);
         }
         match lags {
-            Some(Ok(lags)) => {
+            Some(Ok((lags, unprotected))) => {
                 shared.metrics.set_lag(&lags, &lag_topics);
+                shared.metrics.unprotected_topics.set(unprotected as f64);
                 lag_topics = lags.into_iter().map(|l| l.topic).collect();
             }
             Some(Err(e)) => tracing::debug!("measuring the mirror's lag: {}", crate::error::report(&e)),

@@ -292,8 +292,11 @@ pub struct MirrorSettings {
     pub replicas: u32,
     /// Consumer group of MirrorMaker 1; defaults to `<name>-group-id` as in the seed.
     pub group_id: Option<String>,
-    /// Topics to mirror (Java regular expression).
+    /// Topics to mirror (Java regular expression): what DR protects.
     pub include: String,
+    /// Topics left out although `include` matches them (regular expressions); the mirror's own
+    /// topics are always left out.
+    pub exclude: Vec<String>,
     /// Consumer groups whose offsets are synced to DR (MirrorMaker 2).
     pub groups_pattern: String,
     /// Producer `max.request.size`; defaults to `kafka.messageMaxBytes`.
@@ -467,6 +470,7 @@ impl Default for MirrorSettings {
             replicas: 3,
             group_id: None,
             include: ".*".into(),
+            exclude: crate::scope::DEFAULT_TOPICS_EXCLUDE.iter().map(|p| p.to_string()).collect(),
             groups_pattern: ".*".into(),
             max_request_size: None,
             source_bootstrap: None,
@@ -554,7 +558,7 @@ impl Settings {
         s.operator.image = Some(images.operator.clone());
         let by_version = |list: &[crate::images::VersionedImage]| list.iter().map(|v| (v.version.clone(), v.image.clone())).collect();
         s.images = ImageSettings {
-            registry: self.images.registry.clone(),
+            registry: Some(self.images.registry.clone().unwrap_or_else(|| crate::images::UPSTREAM_REGISTRY.into())),
             topic_operator: Some(images.topic_operator),
             user_operator: Some(images.user_operator),
             kafka_init: Some(images.kafka_init),

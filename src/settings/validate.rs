@@ -475,9 +475,7 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
     if s.mirror.sync_interval_seconds == 0 {
         c.error("mirror.syncIntervalSeconds", "must be at least 1", "use a few seconds (default 10)");
     }
-    if let Err(e) = regex::Regex::new(&s.mirror.include) {
-        c.error("mirror.include", format!("not a regular expression: {e}"), "use a Java-style pattern such as .* or orders\\..*");
-    }
+    check_mirror_scope(s, &mut c);
 
     // The health endpoint and its canary.
     let h = &s.health;
@@ -534,6 +532,86 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
     }
 
     if c.errors.is_empty() { Ok(Diagnostics { warnings: c.warnings }) } else { Err(InvalidSettings(c.errors)) }
+}
+
+/// The mirror's scope (`mirror.include` less `mirror.exclude`) is what DR protects: it must
+/// carry the application's topic and the canary, and the ACLs that follow it should be exact.
+fn check_mirror_scope(s: &Settings, c: &mut Checker<'_>) {
+    use crate::scope::{AclScope, Scope, acl_scope};
+    let mut valid = true;
+    if let Err(e) = regex::Regex::new(&s.mirror.include) {
+        c.error("mirror.include", format!("not a regular expression: {e}"), "use a Java-style pattern such as .* or orders\\..*");
+        valid = false;
+    }
+    for entry in &s.mirror.exclude {
+        if let Err(e) = regex::Regex::new(entry) {
+            c.error(
+                "mirror.exclude",
+                format!("{entry:?} is not a regular expression: {e}"),
+                "give one pattern per entry, e.g. [\"__.*\", \"tmp-.*\"]",
+            );
+            valid = false;
+        }
+    }
+    if let Err(e) = regex::Regex::new(&s.mirror.groups_pattern) {
+        c.error("mirror.groupsPattern", format!("not a regular expression: {e}"), "use a Java-style pattern such as .* or orders-.*");
+        valid = false;
+    }
+    if !valid {
+        return;
+    }
+    let Ok(scope) = Scope::of(s, &[]) else { return };
+    let topic = &s.topic.name;
+    if scope.excludes(topic) {
+        c.error(
+            "mirror.exclude",
+            format!("removes topic.name {topic:?} from the mirror's scope: DR would not protect the application's topic"),
+            "remove the entry that matches it from mirror.exclude",
+        );
+    } else if !scope.covers(topic) {
+        c.error(
+            "mirror.include",
+            format!("{:?} does not match topic.name {topic:?}: the mirror's scope covers nothing the application writes", s.mirror.include),
+            format!("widen mirror.include to carry it, e.g. {}|{}", regex::escape(topic), s.mirror.include),
+        );
+    }
+    let canary = s.canary_topic();
+    if scope.excludes(canary) {
+        c.error(
+            "mirror.exclude",
+            format!("removes the canary topic health.canaryTopic {canary:?}: `serve` could no longer measure the RPO"),
+            "remove the entry that matches it from mirror.exclude, or rename health.canaryTopic",
+        );
+    }
+    for entry in &s.user.topics {
+        if let Ok(crate::scope::NamePattern::Literal(name)) = crate::scope::NamePattern::parse(entry)
+            && !scope.covers(&name)
+        {
+            c.warn(
+                "user.topics",
+                format!("{name:?} is outside the mirror's scope (mirror.include/mirror.exclude): DR does not protect it"),
+            );
+        }
+    }
+    if acl_scope(&s.mirror_include()) == AclScope::Everything {
+        c.warn(
+            "mirror.include",
+            format!(
+                "{:?} is not an alternation of topic names and prefixes (e.g. orders|payments\\..*), which Kafka ACLs cannot express: \
+                 the mirror's user may read every topic where it copies from and write every topic where it copies to",
+                s.mirror.include
+            ),
+        );
+    }
+    if acl_scope(&s.mirror.groups_pattern) == AclScope::Everything {
+        c.warn(
+            "mirror.groupsPattern",
+            format!(
+                "{:?} is not an alternation of group names and prefixes, which Kafka ACLs cannot express: the mirror and DR operations may use every group",
+                s.mirror.groups_pattern
+            ),
+        );
+    }
 }
 
 #[cfg(test)]
@@ -747,5 +825,22 @@ mod tests {
     fn all_problems_reported_at_once() {
         let err = check(&[("kafka.brokers", "0"), ("topic.name", "a b")]).unwrap_err();
         assert!(err.0.len() >= 2);
+    }
+
+    #[test]
+    fn the_mirror_scope_must_carry_the_application_topic_and_the_canary() {
+        let t = error_text(&[("mirror.include", r"orders\..*")]);
+        assert!(t.contains("mirror.include") && t.contains("my-topic") && t.contains("widen"), "{t}");
+        let t = error_text(&[("mirror.exclude", r#"["my-.*"]"#)]);
+        assert!(t.contains("mirror.exclude") && t.contains("topic.name") && t.contains("remove the entry"), "{t}");
+        let t = error_text(&[("mirror.exclude", r#"["amqdr-.*"]"#)]);
+        assert!(t.contains("mirror.exclude") && t.contains("canary"), "{t}");
+        let t = error_text(&[("mirror.exclude", r#"["(unclosed"]"#)]);
+        assert!(t.contains("mirror.exclude") && t.contains("not a regular expression"), "{t}");
+        let d = check(&[("mirror.include", r"my-topic|orders\..*\.eu")]).unwrap();
+        assert!(d.warnings.iter().any(|w| w.field == "mirror.include" && w.message.contains("every topic")), "{:?}", d.warnings);
+        let d = check(&[("mirror.include", r"my-topic|orders\..*"), ("user.topics", "[payments]")]).unwrap();
+        assert!(d.warnings.iter().any(|w| w.field == "user.topics" && w.message.contains("payments")), "{:?}", d.warnings);
+        assert!(!d.warnings.iter().any(|w| w.field == "mirror.include"), "{:?}", d.warnings);
     }
 }

@@ -75,18 +75,43 @@ pub fn mirror(
 ) -> Result<CheckResult> {
     let started = Instant::now();
     probe(source, Some(topic))?;
-    probe(target, Some(topic))?;
+    // The mirror creates a topic on the target itself (MirrorMaker 1 with its first record,
+    // MirrorMaker 2 at its next topic refresh): one not there yet is waited for within `timeout`.
+    let target_has_topic = match probe(target, Some(topic)) {
+        Ok(()) => true,
+        Err(e) if matches!(e.downcast_ref::<ConnectError>(), Some(ConnectError::UnknownTopic { .. })) => false,
+        Err(e) => return Err(e),
+    };
     let run = run_id();
     let (tc, _) = consumer(target, &format!("amqdr-verify-{run}-target"))?;
-    let target_start = end_offsets(&tc, target, topic)?;
-    clients::assign_from(&tc, topic, &target_start)?;
+    if target_has_topic {
+        let target_start = end_offsets(&tc, target, topic)?;
+        clients::assign_from(&tc, topic, &target_start)?;
+    }
     let (sc, _) = consumer(source, &format!("amqdr-verify-{run}-source"))?;
     let source_start = end_offsets(&sc, source, topic)?;
     clients::assign_from(&sc, topic, &source_start)?;
 
     // Read the target while producing, so delays are measured as records arrive.
-    let run_t = run.clone();
-    let reader = std::thread::spawn(move || collect(&tc, &run_t, records, size, timeout));
+    let (run_t, target_t, topic_t) = (run.clone(), target.clone(), topic.to_string());
+    let reader = std::thread::spawn(move || {
+        if !target_has_topic {
+            let deadline = Instant::now() + timeout;
+            let partitions = loop {
+                match clients::partitions(&tc, &target_t, &topic_t) {
+                    Ok(p) if !p.is_empty() => break p,
+                    _ if Instant::now() >= deadline => return Vec::new(),
+                    _ => std::thread::sleep(Duration::from_millis(500)),
+                }
+            };
+            // A topic the mirror just created holds only mirrored records: read it from the start.
+            let from_start: HashMap<i32, i64> = partitions.into_iter().map(|p| (p, 0)).collect();
+            if clients::assign_from(&tc, &topic_t, &from_start).is_err() {
+                return Vec::new();
+            }
+        }
+        collect(&tc, &run_t, records, size, timeout)
+    });
     let (p, ctx) = producer(
         source,
         &[("delivery.timeout.ms", timeout.as_millis().to_string()), ("message.timeout.ms", timeout.as_millis().to_string())],

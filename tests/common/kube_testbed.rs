@@ -82,19 +82,30 @@ pub fn merged_kubeconfig(beds: &[&KubeTestbed], out: &Path) -> Vec<String> {
 /// The real binary against a kubeconfig, with no `AMQDR_*` settings from the environment and no
 /// standard input, as CI runs it.
 pub fn amqdr(kubeconfig: &Path, args: &[String]) -> std::process::Output {
+    amqdr_with_env(kubeconfig, args, &[])
+}
+
+/// [`amqdr`] with `AMQDR_*` variables of the test's choosing (none of the test process's own).
+pub fn amqdr_with_env(kubeconfig: &Path, args: &[String], env: &[(String, String)]) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_amqdr"));
     for (key, _) in std::env::vars() {
         if key.starts_with("AMQDR_") {
             cmd.env_remove(key);
         }
     }
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
     cmd.args(args).env("KUBECONFIG", kubeconfig).env("CI", "true").stdin(std::process::Stdio::null()).output().expect("run amqdr")
 }
 
 /// [`amqdr`] on a blocking thread, so the test's own watches (the stand-in) keep running.
 pub async fn run(kubeconfig: &Path, args: Vec<String>) -> std::process::Output {
+    run_with_env(kubeconfig, args, Vec::new()).await
+}
+
+/// [`amqdr_with_env`] on a blocking thread.
+pub async fn run_with_env(kubeconfig: &Path, args: Vec<String>, env: Vec<(String, String)>) -> std::process::Output {
     let kubeconfig = kubeconfig.to_path_buf();
-    tokio::task::spawn_blocking(move || amqdr(&kubeconfig, &args)).await.expect("amqdr thread")
+    tokio::task::spawn_blocking(move || amqdr_with_env(&kubeconfig, &args, &env)).await.expect("amqdr thread")
 }
 
 pub async fn client(kubeconfig: &Path, context: Option<&str>) -> kube::Client {
