@@ -244,7 +244,8 @@ pub fn operations(settings: &Settings, _site: SiteId, _rights: SiteRights) -> Id
     // Every topic in scope, on both sites: drain, compare and recreate what the mirror copies.
     let mut acls: Vec<Value> = union(application_topics(settings), mirrored_topics(settings))
         .iter()
-        .map(|t| acl(resource(t, "topic"), &["Read", "Describe", "DescribeConfigs", "Create", "Delete"]))
+        // Alter (CreatePartitions) and AlterConfigs: `mirror sync-topics` keeps DR's topics in step.
+        .map(|t| acl(resource(t, "topic"), &["Read", "Describe", "DescribeConfigs", "Create", "Delete", "Alter", "AlterConfigs"]))
         .collect();
     acls.extend(
         union(application_groups(settings), mirrored_groups(settings))

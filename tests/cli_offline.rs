@@ -78,6 +78,9 @@ fn print_config_shows_effective_defaults_and_round_trips() {
     assert!(out.status.success(), "{stderr}");
     assert!(stdout.contains("zookeeper: 3"), "{stdout}");
     assert!(stdout.contains("groupId: my-mirrormaker-group-id"));
+    // Every key of the README's settings table, with its effective value.
+    assert!(stdout.contains("registry: quay.io"), "{stdout}");
+    assert!(stdout.contains("exclude:"), "{stdout}");
     // The printed config is a valid config file.
     let f = temp_file(&stdout);
     let again = amqdr(&["render", "--print-config", "--config", f.path().to_str().unwrap()]);

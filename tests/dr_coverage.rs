@@ -3,7 +3,9 @@
 //! production after the mirror started, reaches DR with its records (and, with MirrorMaker 2,
 //! its configs) because the mirror's rights follow its scope; while the mirror is stopped
 //! `amqdr status` names the topic as missing on DR with its records, and stops naming it once the
-//! mirror has copied it; a topic deleted on production shows as an orphan on DR, not as a gap.
+//! mirror has copied it (MirrorMaker 1 after `amqdr mirror sync-topics` created it with
+//! production's partitions and configs); a topic deleted on production shows as an orphan on DR,
+//! not as a gap. `verify mirror --topic` waits for a topic the mirror has not created on DR yet.
 
 mod common;
 
@@ -103,8 +105,7 @@ fn another_applications_topic_is_protected(profile: &str) {
     let bed = kafka_exclusive(profile);
     let (a, b) = (bed.plain_bootstrap("a"), bed.plain_bootstrap("b"));
     let topic = other_applications_topic();
-    // MirrorMaker 1 copies no topic configs (MirrorMaker 2 does): a retention only where it is copied.
-    let config: &[(&str, &str)] = if profile == "current" { &[("retention.ms", "3600000")] } else { &[] };
+    let config: &[(&str, &str)] = &[("retention.ms", "3600000")];
 
     bed.ctl(&["stop-mirror"]);
     create_topic(&a, &topic, 3, config);
@@ -123,6 +124,25 @@ fn another_applications_topic_is_protected(profile: &str) {
     assert_eq!(table.status.code(), Some(3));
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.contains("missing on b") && text.contains(&topic) && text.contains("200 record(s)"), "{text}");
+
+    // What `mirror sync-topics` would do: create the topic on b with a's partitions and configs.
+    let out = bed.amqdr().args(["mirror", "sync-topics", "--dry-run", "-o", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let create = plan["actions"].as_array().unwrap().iter().find(|a| a["topic"] == topic.as_str()).cloned();
+    let create = create.unwrap_or_else(|| panic!("no action for {topic}: {plan:#}"));
+    assert_eq!((create["action"].as_str(), create["partitions"].as_i64()), (Some("create"), Some(3)), "{create:#}");
+    assert_eq!(create["configs"]["retention.ms"], "3600000", "{create:#}");
+    assert_eq!(records_on(&b, &topic), 0, "--dry-run created {topic} on b");
+    if profile == "legacy" {
+        // MirrorMaker 1 would create it with the broker's defaults and copy no config: amqdr
+        // creates it first, before its records arrive.
+        let out = bed.amqdr().args(["mirror", "sync-topics"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let doc = status(&bed);
+        assert!(!names(&doc, "missing_topics").contains(&topic), "{:#}", doc["coverage"]);
+        assert!(!names(&doc, "config_drift").contains(&topic), "{:#}", doc["coverage"]);
+    }
 
     bed.ctl(&["start-mirror"]);
     wait_until(&format!("{topic} covered on b"), 180, || {
@@ -144,6 +164,19 @@ fn another_applications_topic_is_protected(profile: &str) {
         (!orphan || gap).then(|| format!("{:#}", doc["coverage"]))
     });
     delete_topic(&b, &topic);
+
+    // "Does a new topic reach DR?" as `verify mirror` asks it: a topic of the application
+    // (`dr-*`, its user.topics on the test bed) that the mirror has not created on b yet is
+    // waited for, not refused.
+    let fresh = format!("dr-{}", other_applications_topic());
+    create_topic(&a, &fresh, 2, &[]);
+    let out =
+        bed.amqdr().args(["verify", "mirror", "--topic", &fresh, "--records", "20", "--timeout", "150s", "-o", "json"]).output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert!(out.status.success(), "{doc:#}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(doc["checks"][0]["details"]["missing"], 0, "{doc:#}");
+    delete_topic(&a, &fresh);
+    delete_topic(&b, &fresh);
 }
 
 #[test]

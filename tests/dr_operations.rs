@@ -295,6 +295,16 @@ async fn dr_cycle(profile: &str, kube_name: &str, api_version: &str, prefix: &st
     assert_eq!(status["mirror"]["direction"], "a->b");
     assert_eq!(status["mirror"]["state"], "running");
     assert!(status["rpo_seconds"].is_number(), "{status:#}");
+    // DR covers all of production: nothing missing, amqdr's identities as the roles say; the
+    // summary is in both records for `serve`.
+    let coverage = &status["coverage"];
+    for gap in ["missing_topics", "partition_mismatches", "config_drift", "groups_without_offsets", "identities"] {
+        assert_eq!(coverage[gap].as_array().map(Vec::len), Some(0), "{gap}: {coverage:#}");
+    }
+    for site in ["a", "b"] {
+        let recorded: Value = serde_json::from_str(&pair.record(site).await["lastCoverage"]).unwrap();
+        assert_eq!((recorded["unprotectedTopics"].as_u64(), recorded["identityDrift"].as_u64()), (Some(0), Some(0)), "{recorded:#}");
+    }
 
     // Guards: no --yes without a terminal; DR not Ready; a reverse mirror while a -> b runs.
     let out = pair.amqdr(&["failover", "--quiet-period", "3s"]).await;

@@ -159,7 +159,7 @@ pub struct FailbackArgs {
     pub to: Option<PathBuf>,
 }
 
-async fn dr(settings: &SettingsArgs, connection: &DrConnectionArgs, timeout: Duration) -> Result<Dr> {
+pub(super) async fn dr(settings: &SettingsArgs, connection: &DrConnectionArgs, timeout: Duration) -> Result<Dr> {
     let (source, _) = crate::deploy::load_settings(&settings.sources()?)?;
     Dr::new(&source.settings, &connection.inputs(), timeout).await
 }

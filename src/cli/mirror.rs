@@ -17,6 +17,30 @@ pub enum MirrorCommand {
     /// Print the mirror's client/connector settings as Java properties (MirrorMaker 2 dedicated
     /// mode, or MirrorMaker 1 consumer/producer), the same settings amqdr deploys.
     Properties(PropertiesArgs),
+    /// Keep the standby's topics in step with the source's (the recorded direction): create the
+    /// topics in scope it lacks with the source's partitions and configs, raise partition counts,
+    /// set failover-relevant configs that differ. MirrorMaker 1 does none of this itself.
+    SyncTopics(SyncTopicsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncTopicsArgs {
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+
+    #[command(flatten)]
+    pub connection: super::dr::DrConnectionArgs,
+
+    /// List what would change; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Limit for connecting to each site.
+    #[arg(long, value_parser = super::install::humantime_duration, default_value = "20s")]
+    pub timeout: Duration,
+
+    #[arg(long, short = 'o', value_enum, default_value_t = super::uninstall::ReportFormat::Table)]
+    pub output: super::uninstall::ReportFormat,
 }
 
 #[derive(Debug, Args)]
@@ -67,6 +91,28 @@ pub fn run(cmd: MirrorCommand) -> Result<ExitCode> {
             let apply = deploy::ApplyOptions { plan: options, timeout: args.timeout, force_conflicts: false };
             super::install::runtime()?.block_on(deploy::apply_plan("mirror deploy", &sources, &apply))
         }
+        MirrorCommand::SyncTopics(args) => super::install::runtime()?.block_on(async {
+            let dr = super::dr::dr(&args.settings, &args.connection, args.timeout).await?;
+            let report = crate::dr::topics::sync(&dr, args.dry_run).await?;
+            match args.output {
+                super::uninstall::ReportFormat::Json => crate::output::stdout_json(&report)?,
+                super::uninstall::ReportFormat::Table => {
+                    let verb = if report.dry_run { "would" } else { "did" };
+                    let mut text = format!(
+                        "site {} -> site {}: {} topic(s) in scope, {} change(s)\n",
+                        report.source,
+                        report.target,
+                        report.topics_in_scope,
+                        report.actions.len()
+                    );
+                    for a in &report.actions {
+                        text.push_str(&format!("  {verb}: {}\n", a.describe()));
+                    }
+                    crate::output::stdout(text)?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }),
         MirrorCommand::Properties(args) => {
             let sources = args.settings.sources()?;
             crate::output::stdout(deploy::mirror_properties(&sources, args.kind)?)?;

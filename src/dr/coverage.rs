@@ -168,7 +168,8 @@ pub struct MirrorTraits {
 fn why_configs_differ(traits: MirrorTraits, source: Option<&TopicConfigValue>) -> String {
     match traits.kind {
         MirrorKind::KafkaMirrorMaker => {
-            "MirrorMaker 1 copies no topic configs: DR created the topic with its broker defaults; set it on site b's topic".into()
+            "MirrorMaker 1 copies no topic configs: DR created the topic with its broker defaults (`amqdr mirror sync-topics` sets it)"
+                .into()
         }
         MirrorKind::KafkaMirrorMaker2 if source.is_some_and(|v| !v.set_on_topic) => {
             "the source inherits its broker default, which MirrorMaker 2 does not copy (use.defaults.from=target): the sites' broker \

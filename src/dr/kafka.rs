@@ -169,6 +169,46 @@ impl KafkaSite {
         Ok(out)
     }
 
+    /// Create `topic` with `partitions`, the broker's default replication factor and `configs`.
+    pub fn create_topic(&self, topic: &str, partitions: i32, configs: &[(String, String)]) -> Result<()> {
+        let opts = AdminOptions::new().operation_timeout(Some(self.timeout())).request_timeout(Some(self.timeout()));
+        // -1: the DR cluster's default.replication.factor, which amqdr sizes to its brokers.
+        let mut new = NewTopic::new(topic, partitions, TopicReplication::Fixed(-1));
+        for (k, v) in configs {
+            new = new.set(k, v);
+        }
+        match futures::executor::block_on(self.admin.create_topics([&new], &opts))?.remove(0) {
+            Ok(_) => Ok(()),
+            // The mirror created it meanwhile: the next run aligns it.
+            Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => Ok(()),
+            Err((t, e)) => bail!("creating {t} on site {}: {e}", self.conn.label),
+        }
+    }
+
+    /// Raise `topic` to `partitions` partitions (Kafka cannot lower them).
+    pub fn add_partitions(&self, topic: &str, partitions: i32) -> Result<()> {
+        let opts = AdminOptions::new().operation_timeout(Some(self.timeout())).request_timeout(Some(self.timeout()));
+        let new = rdkafka::admin::NewPartitions::new(topic, partitions as usize);
+        match futures::executor::block_on(self.admin.create_partitions([&new], &opts))?.remove(0) {
+            Ok(_) => Ok(()),
+            Err((t, e)) => bail!("adding partitions to {t} on site {}: {e}", self.conn.label),
+        }
+    }
+
+    /// Set `topic`'s topic-level configs to exactly `configs` (AlterConfigs replaces them all,
+    /// so the caller passes the ones to keep too).
+    pub fn set_topic_configs(&self, topic: &str, configs: &BTreeMap<String, String>) -> Result<()> {
+        let opts = AdminOptions::new().request_timeout(Some(self.timeout()));
+        let mut alter = rdkafka::admin::AlterConfig::new(ResourceSpecifier::Topic(topic));
+        for (k, v) in configs {
+            alter = alter.set(k, v);
+        }
+        match futures::executor::block_on(self.admin.alter_configs([&alter], &opts))?.remove(0) {
+            Ok(_) => Ok(()),
+            Err((_, e)) => bail!("setting the configs of {topic} on site {}: {e}", self.conn.label),
+        }
+    }
+
     /// The named topics that exist on this site, with their partition counts.
     pub fn topics_named<'a>(&self, names: impl IntoIterator<Item = &'a String>) -> Result<BTreeMap<String, i32>> {
         let wanted: std::collections::BTreeSet<&String> = names.into_iter().collect();

@@ -25,6 +25,7 @@ pub mod runbook;
 pub mod sites;
 pub mod state;
 pub mod status;
+pub mod topics;
 
 use crate::kube::client::Cluster;
 use crate::material::{Material, Provenance};

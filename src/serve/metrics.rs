@@ -55,6 +55,7 @@ pub struct Metrics {
     pub skew: FloatGauge,
     pub unprotected_topics: FloatGauge,
     pub identity_drift: FloatGauge,
+    pub coverage_age: FloatGauge,
 }
 
 const ROLES: [Role; 3] = [Role::Primary, Role::Standby, Role::Fenced];
@@ -78,6 +79,7 @@ impl Metrics {
             skew: FloatGauge::default(),
             unprotected_topics: FloatGauge::default(),
             identity_drift: FloatGauge::default(),
+            coverage_age: FloatGauge::default(),
         };
         r.register("site_up", "1 when the last probe rounds found this site's Kafka healthy (flap-protected)", m.site_up.clone());
         r.register("site_routable", "1 when /health answers 200: healthy and primary", m.routable.clone());
@@ -116,19 +118,28 @@ impl Metrics {
             Unit::Seconds,
             m.skew.clone(),
         );
+        // From the DR record: `amqdr status` measures coverage as DR operations' user, who sees
+        // every topic in scope (serve's application user may not).
         r.register(
             "unprotected_topics",
-            "Topics in the mirror's scope on the flow's source that its target lacks or holds with fewer partitions (from offsets, with the peer; NaN before measured)",
+            "Topics in the mirror's scope that the standby lacks or holds with fewer partitions, as `amqdr status` last recorded it (NaN before)",
             m.unprotected_topics.clone(),
         );
         r.register(
             "identity_drift",
-            "Identities whose KafkaUser or password is not what DR needs, as `amqdr status` last recorded it (NaN before recorded)",
+            "Identities whose KafkaUser or password is not what DR needs, as `amqdr status` last recorded it (NaN before)",
             m.identity_drift.clone(),
+        );
+        r.register_with_unit(
+            "coverage_age",
+            "Seconds since `amqdr status` last recorded DR coverage in this site's record (NaN before)",
+            Unit::Seconds,
+            m.coverage_age.clone(),
         );
         m.rpo.set(f64::NAN);
         m.unprotected_topics.set(f64::NAN);
         m.identity_drift.set(f64::NAN);
+        m.coverage_age.set(f64::NAN);
         for role in ROLES {
             m.role.get_or_create(&RoleLabels { role: role.as_str() }).set(0);
         }
@@ -143,6 +154,16 @@ impl Metrics {
             self.role.get_or_create(&RoleLabels { role: role.as_str() }).set(i64::from(Some(role) == current));
         }
         self.epoch.set(epoch as i64);
+    }
+
+    /// DR coverage as `amqdr status` last recorded it (None: never).
+    pub fn set_coverage(&self, coverage: Option<&crate::dr::state::CoverageSummary>) {
+        let age = coverage
+            .and_then(|c| time::OffsetDateTime::parse(&c.at, &time::format_description::well_known::Rfc3339).ok())
+            .map(|at| (time::OffsetDateTime::now_utc() - at).as_seconds_f64().max(0.0));
+        self.unprotected_topics.set(coverage.map_or(f64::NAN, |c| c.unprotected_topics as f64));
+        self.identity_drift.set(coverage.map_or(f64::NAN, |c| c.identity_drift as f64));
+        self.coverage_age.set(age.unwrap_or(f64::NAN));
     }
 
     /// Lag per topic; series of topics no longer mirrored go away.
@@ -199,5 +220,19 @@ mod tests {
         }
         m.set_lag(&[], &["my-topic".into()]);
         assert!(!m.encode().contains("my-topic"));
+    }
+
+    #[test]
+    fn coverage_comes_from_the_record_with_its_age() {
+        let m = Metrics::new(SiteId::A);
+        assert!(m.encode().contains("amqdr_unprotected_topics{site=\"a\"} NaN"), "{}", m.encode());
+        let at = crate::dr::state::now_rfc3339();
+        m.set_coverage(Some(&crate::dr::state::CoverageSummary { at, unprotected_topics: 2, identity_drift: 1 }));
+        let text = m.encode();
+        assert!(text.contains("amqdr_unprotected_topics{site=\"a\"} 2"), "{text}");
+        assert!(text.contains("amqdr_identity_drift{site=\"a\"} 1"), "{text}");
+        assert!(m.coverage_age.get() >= 0.0 && m.coverage_age.get() < 60.0, "{}", m.coverage_age.get());
+        m.set_coverage(None);
+        assert!(m.identity_drift.get().is_nan());
     }
 }

@@ -306,8 +306,8 @@ struct RoleReader {
     settings: Settings,
     cluster: Result<Cluster, String>,
     last: Option<(Role, u64)>,
-    /// What `amqdr status` last recorded in the site's record.
-    identity_drift: Option<usize>,
+    /// DR coverage as `amqdr status` last recorded it in the site's record.
+    coverage: Option<crate::dr::state::CoverageSummary>,
     timeout: Duration,
 }
 
@@ -325,7 +325,7 @@ impl RoleReader {
         match record {
             SiteRecord::Present { state, .. } => {
                 self.last = Some((state.role, state.epoch));
-                self.identity_drift = state.coverage.as_ref().map(|c| c.identity_drift);
+                self.coverage = state.coverage.clone();
                 OwnRole { role: Some(state.role), epoch: state.epoch, source: RoleSource::Record }
             }
             SiteRecord::Missing => OwnRole::install_default(
@@ -426,7 +426,7 @@ pub async fn run(options: ServeOptions) -> Result<()> {
         settings: settings.clone(),
         cluster: cluster.clone(),
         last: None,
-        identity_drift: None,
+        coverage: None,
         timeout: options.probe_timeout,
     };
     let connections = ConnectionSource {
@@ -490,7 +490,7 @@ async fn probe_loop(
             _ = stopped.changed() => return,
         }
         let own = roles.refresh().await;
-        shared.metrics.identity_drift.set(roles.identity_drift.map_or(f64::NAN, |n| n as f64));
+        shared.metrics.set_coverage(roles.coverage.as_ref());
         let conn = connections.current(failing).await;
         if let Ok(c) = &conn {
             *shared.connection.lock().expect("lock") = Some(c.clone());
@@ -604,9 +604,8 @@ async fn peer_loop(
             shared.peer_read.send_replace(true);
         }
         match lags {
-            Some(Ok((lags, unprotected))) => {
+            Some(Ok(lags)) => {
                 shared.metrics.set_lag(&lags, &lag_topics);
-                shared.metrics.unprotected_topics.set(unprotected as f64);
                 lag_topics = lags.into_iter().map(|l| l.topic).collect();
             }
             Some(Err(e)) => tracing::debug!("measuring the mirror's lag: {}", crate::error::report(&e)),

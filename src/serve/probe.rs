@@ -547,16 +547,13 @@ impl LagMeter {
         Ok(s)
     }
 
-    /// Lag per mirrored topic of the flow `source` -> `target`, and how many of the source's
-    /// topics in scope the target lacks or holds with fewer partitions.
-    pub fn measure(&mut self, source: &ConnectionSettings, target: &ConnectionSettings) -> Result<(Vec<TopicLag>, usize)> {
+    /// Lag per mirrored topic of the flow `source` -> `target`.
+    pub fn measure(&mut self, source: &ConnectionSettings, target: &ConnectionSettings) -> Result<Vec<TopicLag>> {
         let result = (|| {
             let (s, t) = (self.site(source)?, self.site(target)?);
             let topics = s.topics(&self.filter)?;
-            let on_target = t.topics_named(topics.keys())?;
-            let unprotected = topics.iter().filter(|(name, parts)| on_target.get(*name).is_none_or(|p| p < parts)).count();
             let parts = lag::measure(&s, &t, &topics, self.kind, &self.mm1_group)?;
-            Ok((lag::per_topic(&parts), unprotected))
+            Ok(lag::per_topic(&parts))
         })();
         if result.is_err() {
             self.sites.clear();
