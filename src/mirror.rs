@@ -115,7 +115,7 @@ impl Mm2Config {
             source_connector,
             checkpoint_connector,
             topics_pattern: settings.mirror_include(),
-            topics_exclude: crate::scope::topics_exclude(settings).join(","),
+            topics_exclude: topics_exclude(settings).join(","),
             groups_pattern: settings.mirror.groups_pattern.clone(),
         }
     }
@@ -164,9 +164,31 @@ impl Mm2Config {
     }
 }
 
-/// MirrorMaker 1's `include`: it has no exclusions, so they are folded into the one pattern.
+/// Every exclusion as a list of regular expressions: `mirror.exclude`, then the mirror's own
+/// Connect topics (escaped; a reverse mirror's worker keeps topics of the same names on
+/// production).
+pub fn topics_exclude(settings: &Settings) -> Vec<String> {
+    let mut out = settings.mirror.exclude.clone();
+    for t in connect_topics(settings) {
+        let escaped = regex::escape(&t);
+        if !out.contains(&escaped) {
+            out.push(escaped);
+        }
+    }
+    out
+}
+
+/// MirrorMaker 1's `include`: it takes no exclusions, so they are folded into the one pattern as
+/// a negative lookahead, which Java's `Pattern` (MirrorMaker's `IncludeList`) understands.
 pub fn mm1_include(settings: &Settings) -> String {
-    crate::scope::java_include_with_excludes(&settings.mirror_include(), &crate::scope::topics_exclude(settings))
+    java_include_with_excludes(&settings.mirror_include(), &topics_exclude(settings))
+}
+
+fn java_include_with_excludes(include: &str, exclude: &[String]) -> String {
+    if exclude.is_empty() {
+        return include.to_string();
+    }
+    format!("(?!(?:{})$)(?:{include})", exclude.join("|"))
 }
 
 /// MirrorMaker 1 client settings (the seed's KafkaMirrorMaker), shared by the resource and the
@@ -223,5 +245,19 @@ mod tests {
         assert_eq!(get("source->target.replication.policy.class").as_deref(), Some(IDENTITY_POLICY));
         assert_eq!(get("target.producer.max.request.size").as_deref(), Some("1048588"));
         assert_eq!(get("source->target.sync.group.offsets.enabled").as_deref(), Some("true"));
+    }
+
+    #[test]
+    fn mirrormaker_1_include_carries_the_exclusions() {
+        let excl = vec!["__.*".to_string(), r".*[\-\.]internal".into()];
+        let folded = java_include_with_excludes(".*", &excl);
+        assert_eq!(folded, r"(?!(?:__.*|.*[\-\.]internal)$)(?:.*)");
+        // The same decision without a lookahead: not one of the exclusions, but the include.
+        let include = regex::Regex::new("^(?:.*)$").unwrap();
+        let exclude = regex::Regex::new(&format!("^(?:{})$", excl.join("|"))).unwrap();
+        for (t, want) in [("orders", true), ("__consumer_offsets", false), ("mm2-offset-syncs.source.internal", false)] {
+            assert_eq!(include.is_match(t) && !exclude.is_match(t), want, "{t}");
+        }
+        assert!(mm1_include(&Settings::default()).starts_with("(?!(?:"));
     }
 }

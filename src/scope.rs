@@ -71,32 +71,7 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
 }
 
-/// MirrorMaker 2's `DefaultTopicFilter` `topics.exclude`: internal topics of Kafka, Connect and
-/// MirrorMaker, replicas of Kafka Streams, and anything that starts with `__`.
-pub const DEFAULT_TOPICS_EXCLUDE: [&str; 3] = [r".*[\-\.]internal", r".*\.replica", "__.*"];
-
-/// The mirror's own topics, never client data: Connect's storage topics of the mirror's worker
-/// (a reverse mirror's worker keeps topics of the same names on production), its offset syncs
-/// and checkpoints.
-pub fn mirror_topics(settings: &Settings) -> Vec<String> {
-    let mut out = mirror::connect_topics(settings).to_vec();
-    out.push(mirror::offset_syncs_topic());
-    out.push(mirror::checkpoints_topic());
-    out
-}
-
-/// Every exclusion as a list of regular expressions: `mirror.exclude`, then the mirror's own
-/// topics (escaped).
-pub fn topics_exclude(settings: &Settings) -> Vec<String> {
-    let mut out = settings.mirror.exclude.clone();
-    for t in mirror::connect_topics(settings) {
-        let escaped = regex::escape(&t);
-        if !out.contains(&escaped) {
-            out.push(escaped);
-        }
-    }
-    out
-}
+pub use crate::mirror::topics_exclude;
 
 /// How the topics in scope can be named to Kafka's authorizer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -287,15 +262,6 @@ fn class_chars(class: &Class) -> Option<Vec<char>> {
     (out.len() <= MAX_PIECES).then_some(out)
 }
 
-/// MirrorMaker 1 takes one include pattern and no exclusions: the exclusions folded in as a
-/// negative lookahead, which Java's `Pattern` (MirrorMaker's `IncludeList`) understands.
-pub fn java_include_with_excludes(include: &str, exclude: &[String]) -> String {
-    if exclude.is_empty() {
-        return include.to_string();
-    }
-    format!("(?!(?:{})$)(?:{include})", exclude.join("|"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,18 +328,5 @@ mod tests {
                 NamePattern::Literal("amqdr-canary".into())
             ])
         );
-    }
-
-    #[test]
-    fn mirrormaker_1_include_carries_the_exclusions() {
-        let excl = vec!["__.*".to_string(), r".*[\-\.]internal".into()];
-        let folded = java_include_with_excludes(".*", &excl);
-        assert_eq!(folded, r"(?!(?:__.*|.*[\-\.]internal)$)(?:.*)");
-        // Java and fancy-regex-free check: the lookahead means "not one of these, but the include".
-        let include = Regex::new("^(?:.*)$").unwrap();
-        let exclude = Regex::new(&format!("^(?:{})$", excl.join("|"))).unwrap();
-        for (t, want) in [("orders", true), ("__consumer_offsets", false), ("mm2-offset-syncs.source.internal", false)] {
-            assert_eq!(include.is_match(t) && !exclude.is_match(t), want, "{t}");
-        }
     }
 }

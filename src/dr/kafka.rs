@@ -37,7 +37,7 @@ impl MirrorFilter {
     /// MirrorMaker anchors them); the excludes are MirrorMaker's defaults plus amqdr's own
     /// clients and the mirror's internal topics and groups.
     pub fn new(include: &str, groups: &str, internal_topics: &[String], internal_groups: &[String]) -> Result<Self> {
-        let mut excludes: Vec<String> = crate::scope::DEFAULT_TOPICS_EXCLUDE.iter().map(|p| p.to_string()).collect();
+        let mut excludes: Vec<String> = crate::settings::DEFAULT_TOPICS_EXCLUDE.iter().map(|p| p.to_string()).collect();
         excludes.extend(internal_topics.iter().map(|t| regex::escape(t)));
         Self::with_scope(Scope::new(include, &excludes)?, groups, internal_groups)
     }

@@ -461,6 +461,10 @@ impl Default for CaSettings {
     }
 }
 
+/// MirrorMaker 2's `DefaultTopicFilter` `topics.exclude`: internal topics of Kafka, Connect and
+/// MirrorMaker, replicas of Kafka Streams, and anything that starts with `__`.
+pub const DEFAULT_TOPICS_EXCLUDE: [&str; 3] = [r".*[\-\.]internal", r".*\.replica", "__.*"];
+
 impl Default for MirrorSettings {
     fn default() -> Self {
         MirrorSettings {
@@ -470,7 +474,7 @@ impl Default for MirrorSettings {
             replicas: 3,
             group_id: None,
             include: ".*".into(),
-            exclude: crate::scope::DEFAULT_TOPICS_EXCLUDE.iter().map(|p| p.to_string()).collect(),
+            exclude: DEFAULT_TOPICS_EXCLUDE.iter().map(|p| p.to_string()).collect(),
             groups_pattern: ".*".into(),
             max_request_size: None,
             source_bootstrap: None,
