@@ -179,7 +179,15 @@ maxClientCnxns=0
 4lw.commands.whitelist=ruok
 EOT
   start_java zookeeper 128m org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zookeeper.properties"
-  zk_ok() { [ "$(exec 3<>/dev/tcp/127.0.0.1/"$zk_port" && printf ruok >&3 && cat <&3)" = imok ]; }
+  # ZooKeeper's "ruok". A server that accepted the connection but is not serving yet may keep it
+  # open without answering: every read is bounded (an unbounded `cat` hung a test run for 20 min).
+  zk_ok() {
+    local reply=""
+    { exec 3<>/dev/tcp/127.0.0.1/"$zk_port"; } 2>/dev/null || return 1
+    printf ruok >&3 2>/dev/null && read -r -t 5 -n 4 reply <&3
+    exec 3>&- 3<&-
+    [ "$reply" = imok ]
+  }
   wait_for 60 "ZooKeeper" zk_ok || die "ZooKeeper did not start; see $dir/logs"
 else
   cluster_id=$(run_java storage 128m kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
