@@ -232,9 +232,16 @@ impl KafkaSite {
             return Ok(Offsets::new());
         }
         // ListOffsets with the special timestamps -1 (latest) / -2 (earliest): one request per
-        // broker for all partitions, instead of one watermark request per partition.
-        let found =
-            self.meta.offsets_for_times(tpl, self.timeout()).with_context(|| format!("listing offsets on site {}", self.conn.label))?;
+        // broker for all partitions, instead of one watermark request per partition. Leadership
+        // moves (a restarted broker, a topic just recreated) are retried within the timeout.
+        let deadline = Instant::now() + self.timeout();
+        let found = loop {
+            match self.meta.offsets_for_times(tpl.clone(), self.timeout()) {
+                Ok(found) => break found,
+                Err(e) if is_leadership_change(&e) && Instant::now() < deadline => std::thread::sleep(Duration::from_millis(250)),
+                Err(e) => return Err(e).with_context(|| format!("listing offsets on site {}", self.conn.label)),
+            }
+        };
         let mut out = Offsets::new();
         for e in found.elements() {
             match e.offset() {
@@ -455,6 +462,15 @@ impl KafkaSite {
             }
         }
     }
+}
+
+/// A transient error while partition leadership moves.
+fn is_leadership_change(e: &rdkafka::error::KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode as Code;
+    matches!(
+        e.rdkafka_error_code(),
+        Some(Code::NotLeaderForPartition | Code::LeaderNotAvailable | Code::NotCoordinator | Code::UnknownTopicOrPartition)
+    )
 }
 
 fn to_record(m: &rdkafka::message::BorrowedMessage<'_>) -> Record {
