@@ -52,7 +52,7 @@ impl Purpose {
 
     pub fn password_secret(self, settings: &Settings) -> String {
         match self {
-            Purpose::Application => crate::render::user_password_secret(settings),
+            Purpose::Application => crate::acl::user_password_secret(settings),
             Purpose::DrOperations => dr_password_secret(settings),
             Purpose::Mirror => mirror_password_secret(settings),
         }
@@ -168,7 +168,7 @@ fn union(a: Vec<NamePattern>, b: Vec<NamePattern>) -> Vec<NamePattern> {
 fn mirror_progress(settings: &Settings, site: SiteId, rights: SiteRights) -> Vec<Value> {
     match settings.mirror_kind() {
         MirrorKind::KafkaMirrorMaker2 if site != rights.mirror.source => {
-            vec![acl(topic(&mirror::connect_topics(settings)[1]), &["Read", "Describe"])]
+            vec![acl(topic(&mirror::connect_topics(&settings.mirror.name)[1]), &["Read", "Describe"])]
         }
         MirrorKind::KafkaMirrorMaker if site == rights.mirror.source => {
             vec![acl(group(&settings.mirror_group_id()), &["Describe"])]
@@ -182,12 +182,7 @@ pub fn application(settings: &Settings, site: SiteId, rights: SiteRights) -> Ide
     let mut acls: Vec<Value> = application_topics(settings).iter().map(|t| acl(resource(t, "topic"), topic_ops)).collect();
     acls.extend(application_groups(settings).iter().map(|g| acl(resource(g, "group"), &["Read", "Describe"])));
     acls.extend(mirror_progress(settings, site, rights));
-    Identity {
-        purpose: "application",
-        name: settings.user.name.clone(),
-        password_secret: crate::render::user_password_secret(settings),
-        acls,
-    }
+    Identity { purpose: "application", name: settings.user.name.clone(), password_secret: crate::acl::user_password_secret(settings), acls }
 }
 
 pub fn mirror(settings: &Settings, site: SiteId, rights: SiteRights) -> Identity {
@@ -212,7 +207,7 @@ pub fn mirror(settings: &Settings, site: SiteId, rights: SiteRights) -> Identity
                 }),
             );
             // Connect's storage topics and worker group.
-            for t in mirror::connect_topics(settings) {
+            for t in mirror::connect_topics(&settings.mirror.name) {
                 acls.push(acl(topic(&t), &["Create", "Read", "Write", "Describe", "DescribeConfigs"]));
             }
             acls.push(acl(group(&format!("{}-connect", settings.mirror.name)), &["Read", "Describe"]));
@@ -253,7 +248,7 @@ pub fn operations(settings: &Settings, _site: SiteId, _rights: SiteRights) -> Id
             .map(|g| acl(resource(g, "group"), &["Read", "Describe", "Delete"])),
     );
     // The mirror's progress and checkpoints, in whichever site the mirror runs.
-    for t in [mirror::connect_topics(settings)[1].clone(), mirror::checkpoints_topic()] {
+    for t in [mirror::connect_topics(&settings.mirror.name)[1].clone(), mirror::checkpoints_topic()] {
         acls.push(acl(topic(&t), &["Read", "Describe"]));
     }
     // MirrorMaker 1's start position is its group's committed offsets (failback sets them).
@@ -261,6 +256,11 @@ pub fn operations(settings: &Settings, _site: SiteId, _rights: SiteRights) -> Id
     acls.push(acl(group(&format!("{}-connect", settings.mirror.name)), &["Describe"]));
     // No cluster Describe: listing groups then shows only the groups above, the ones DR moves.
     Identity { purpose: "dr-operations", name: settings.dr.user.clone(), password_secret: dr_password_secret(settings), acls }
+}
+
+/// The name of the Secret holding the user's SCRAM password (input to the KafkaUser).
+pub fn user_password_secret(settings: &Settings) -> String {
+    format!("{}-password", settings.user.name)
 }
 
 pub fn mirror_password_secret(settings: &Settings) -> String {

@@ -6,10 +6,8 @@ use crate::certs::CertificateAuthority;
 use crate::settings::Settings;
 use crate::truststore::CaTrustStore;
 use anyhow::{Context, Result};
-use base64::Engine;
 use rand::distr::{Alphanumeric, SampleString};
 use std::fmt;
-use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Provenance {
@@ -90,14 +88,16 @@ impl Material {
         let (password, password_provenance) = match (existing.password, &settings.user.password_file) {
             (Some((p, from)), _) => (p, Provenance::Cluster(from)),
             (None, Some(path)) => (
-                read_password_file(path).map_err(anyhow::Error::msg).with_context(|| format!("user.passwordFile {}", path.display()))?,
+                crate::settings::files::read_password_file(path)
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| format!("user.passwordFile {}", path.display()))?,
                 Provenance::File(path.display().to_string()),
             ),
             (None, None) => (generate_password(), Provenance::Generated),
         };
         let pull_secret = match &settings.operator.pull_secret_file {
             Some(path) => Some(
-                read_pull_secret(path)
+                crate::settings::files::read_pull_secret(path)
                     .map_err(anyhow::Error::msg)
                     .with_context(|| format!("operator.pullSecretFile {}", path.display()))?,
             ),
@@ -106,9 +106,9 @@ impl Material {
         // A file given wins (as for the application user), then the cluster's, then a new one.
         let kept_or_new = |file: &Option<std::path::PathBuf>, field: &str, existing: Option<(String, String)>| -> Result<String> {
             match (file, existing) {
-                (Some(path), _) => {
-                    read_password_file(path).map_err(anyhow::Error::msg).with_context(|| format!("{field} {}", path.display()))
-                }
+                (Some(path), _) => crate::settings::files::read_password_file(path)
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| format!("{field} {}", path.display())),
                 (None, Some((p, _))) => Ok(p),
                 (None, None) => Ok(generate_password()),
             }
@@ -129,59 +129,9 @@ pub fn generate_password() -> String {
     Alphanumeric.sample_string(&mut rand::rng(), 32)
 }
 
-/// Read a password file: the first line, without its line ending.
-pub fn read_password_file(path: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
-    let line = text.lines().next().unwrap_or("").trim_end_matches('\r');
-    if line.is_empty() {
-        return Err("the password file is empty".into());
-    }
-    Ok(line.to_string())
-}
-
-/// Read an image pull secret: dockerconfigjson as raw JSON, or base64 of it (as the seed's
-/// `pull-secret.base64`). Returns the JSON bytes.
-pub fn read_pull_secret(path: &Path) -> Result<Vec<u8>, String> {
-    let raw = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    let text = String::from_utf8_lossy(&raw);
-    let trimmed = text.trim();
-    let json_bytes = if trimmed.starts_with('{') {
-        trimmed.as_bytes().to_vec()
-    } else {
-        let compact: String = trimmed.chars().filter(|c| !c.is_whitespace()).collect();
-        base64::engine::general_purpose::STANDARD
-            .decode(compact)
-            .map_err(|_| "neither JSON nor base64 of a dockerconfigjson".to_string())?
-    };
-    let value: serde_json::Value =
-        serde_json::from_slice(&json_bytes).map_err(|e| format!("not a dockerconfigjson (invalid JSON: {e})"))?;
-    if !value.get("auths").is_some_and(|a| a.is_object()) {
-        return Err("not a dockerconfigjson: it has no \"auths\" object".into());
-    }
-    Ok(serde_json::to_vec(&value).expect("re-serialize JSON"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-
-    fn file(content: &[u8]) -> tempfile::NamedTempFile {
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        f.write_all(content).unwrap();
-        f
-    }
-
-    #[test]
-    fn pull_secret_raw_and_base64() {
-        let json = br#"{"auths":{"registry.redhat.io":{"auth":"dXNlcjpwYXNz"}}}"#;
-        let raw = read_pull_secret(file(json).path()).unwrap();
-        let b64 = base64::engine::general_purpose::STANDARD.encode(json);
-        let decoded = read_pull_secret(file(format!("{b64}\n").as_bytes()).path()).unwrap();
-        assert_eq!(raw, decoded);
-        assert!(read_pull_secret(file(b"{\"x\":1}").path()).unwrap_err().contains("auths"));
-        assert!(read_pull_secret(file(b"%%%").path()).unwrap_err().contains("base64"));
-    }
 
     #[test]
     fn passwords_are_generated_and_distinct() {
@@ -189,12 +139,6 @@ mod tests {
         let b = generate_password();
         assert_eq!(a.len(), 32);
         assert_ne!(a, b);
-    }
-
-    #[test]
-    fn password_file_first_line() {
-        assert_eq!(read_password_file(file(b"s3cret\nignored\n").path()).unwrap(), "s3cret");
-        assert!(read_password_file(file(b"\n").path()).is_err());
     }
 
     #[test]

@@ -9,8 +9,6 @@
 //! `prefix.*` becomes exactly those ACLs ([`Scope::acl_patterns`]); any other expression cannot
 //! be narrowed and is granted as every topic (the settings warn about it, naming the key).
 
-use crate::mirror;
-use crate::settings::Settings;
 use anyhow::{Context, Result};
 use regex::Regex;
 use regex_syntax::hir::{Class, Hir, HirKind};
@@ -71,8 +69,6 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
 }
 
-pub use crate::mirror::topics_exclude;
-
 /// How the topics in scope can be named to Kafka's authorizer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AclScope {
@@ -105,16 +101,6 @@ fn anchored(pattern: &str) -> Result<Regex> {
 }
 
 impl Scope {
-    /// The scope the settings define; `extra_excludes` are names left out besides (e.g. the
-    /// canary topic for DR operations, which is mirrored but is no client data).
-    pub fn of(settings: &Settings, extra_excludes: &[&str]) -> Result<Scope> {
-        let mut exclude = topics_exclude(settings);
-        exclude.push(regex::escape(&mirror::offset_syncs_topic()));
-        exclude.push(regex::escape(&mirror::checkpoints_topic()));
-        exclude.extend(extra_excludes.iter().map(|t| regex::escape(t)));
-        Scope::new(&settings.mirror_include(), &exclude)
-    }
-
     /// A scope from an include pattern and a list of exclude patterns.
     pub fn new(include: &str, exclude: &[String]) -> Result<Scope> {
         let exclude_text = if exclude.is_empty() { "[^\\s\\S]".to_string() } else { exclude.join("|") };
@@ -302,31 +288,5 @@ mod tests {
         for p in [r"orders\..*\.eu", "[a-z]+-topic", "a{2,5}", r"\d+"] {
             assert_eq!(acl_scope(p), AclScope::Everything, "{p}");
         }
-    }
-
-    #[test]
-    fn scope_follows_include_and_exclude() {
-        let s = Settings::default();
-        let scope = Scope::of(&s, &[]).unwrap();
-        for covered in ["my-topic", "orders", "amqdr-canary"] {
-            assert!(scope.covers(covered), "{covered}");
-        }
-        for left_out in ["__consumer_offsets", "my-mirrormaker-offsets", "source.checkpoints.internal", "x.replica", "a-internal"] {
-            assert!(!scope.covers(left_out), "{left_out}");
-        }
-        let mut narrow = Settings::default();
-        narrow.mirror.include = r"my-topic|orders\..*".into();
-        narrow.mirror.exclude.push(r"orders\.tmp".into());
-        let scope = Scope::of(&narrow, &["amqdr-canary"]).unwrap();
-        assert!(scope.covers("orders.eu") && !scope.covers("orders.tmp") && !scope.covers("payments"));
-        assert!(!scope.covers("amqdr-canary"));
-        assert_eq!(
-            scope.acl_patterns(),
-            AclScope::Exact(vec![
-                NamePattern::Literal("my-topic".into()),
-                NamePattern::Prefix("orders.".into()),
-                NamePattern::Literal("amqdr-canary".into())
-            ])
-        );
     }
 }

@@ -4,11 +4,11 @@
 
 mod common;
 
-use amqdr::dr::kafka::{KafkaSite, MirrorFilter};
-use amqdr::dr::lag;
+use amqdr::kafka::clients::{self, payload, producer, run_id, send};
+use amqdr::kafka::connection::{ConnectionInputs, ConnectionSettings};
+use amqdr::kafka::lag;
+use amqdr::kafka::site::{KafkaSite, MirrorFilter};
 use amqdr::profile::MirrorKind;
-use amqdr::verify::clients::{self, payload, producer, run_id, send};
-use amqdr::verify::connection::{ConnectionInputs, ConnectionSettings};
 use common::kafka_testbed::{KafkaTestbed, kafka};
 use rdkafka::consumer::Consumer;
 use std::collections::BTreeMap;

@@ -8,9 +8,9 @@
 
 mod common;
 
-use amqdr::dr::kafka::{KafkaSite, Record};
-use amqdr::verify::clients::{self, parse_payload, payload, producer, run_id, send};
-use amqdr::verify::connection::{ConnectionInputs, ConnectionSettings};
+use amqdr::kafka::clients::{self, parse_payload, payload, producer, run_id, send};
+use amqdr::kafka::connection::{ConnectionInputs, ConnectionSettings};
+use amqdr::kafka::site::{KafkaSite, Record};
 use common::kafka_testbed::{KafkaTestbed, kafka_dr};
 use common::kube_testbed::{self, KubeTestbed};
 use common::standin::{Standin, StandinOptions};

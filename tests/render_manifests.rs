@@ -4,11 +4,12 @@
 //! well-formed k8s-openapi type.
 
 use amqdr::certs::CertificateAuthority;
+use amqdr::kube::object::Manifest;
 use amqdr::material::{Material, Provenance};
-use amqdr::output;
+use amqdr::plan::show;
 use amqdr::plan::{Plan, Scope};
 use amqdr::profile::Profile;
-use amqdr::render::{self, Manifest};
+use amqdr::render;
 use amqdr::settings::{Origin, Override, Settings, SettingsSource, Sources};
 use amqdr::truststore::CaTrustStore;
 use serde_json::Value;
@@ -57,7 +58,7 @@ fn own_objects(p: &Plan) -> Vec<&Manifest> {
 fn snapshot_current() {
     let s = settings(&[]);
     let p = plan(&s);
-    insta::assert_snapshot!("plan_current", output::plan_table(&p));
+    insta::assert_snapshot!("plan_current", show::plan_table(&p));
     insta::assert_snapshot!("manifests_current", render::to_yaml_documents(own_objects(&p), false).unwrap());
 }
 
@@ -65,7 +66,7 @@ fn snapshot_current() {
 fn snapshot_legacy() {
     let s = settings(&[("profile", "legacy")]);
     let p = plan(&s);
-    insta::assert_snapshot!("plan_legacy", output::plan_table(&p));
+    insta::assert_snapshot!("plan_legacy", show::plan_table(&p));
     insta::assert_snapshot!("manifests_legacy", render::to_yaml_documents(own_objects(&p), false).unwrap());
 }
 
@@ -397,7 +398,8 @@ fn snapshot_health() {
 
 #[test]
 fn health_stage_discovers_the_peer_then_deploys_and_waits() {
-    use amqdr::plan::{Action, Condition};
+    use amqdr::kube::conditions::Condition;
+    use amqdr::plan::Action;
     for profile in ["legacy", "current"] {
         let p = plan(&with_health(&[("profile", profile)]));
         let stage = p.stages.last().unwrap();

@@ -264,15 +264,13 @@ async fn deployed_serve(profile: &str, api_version: &str, prefix: &str) {
     kubelet.wait_health(&ns("dc", "b"), 503, "AMQDR_SITE=DOWN site=b role=standby epoch=1 kafka=up roles=record").await;
 
     // Unplanned failover while a was away: b primary at epoch 2, a's record unchanged.
-    let mut promoted = amqdr::dr::state::SiteState::initial(amqdr::settings::SiteId::B);
-    promoted.role = amqdr::dr::state::Role::Primary;
+    let mut promoted = amqdr::record::SiteState::initial(amqdr::settings::SiteId::B);
+    promoted.role = amqdr::record::Role::Primary;
     promoted.epoch = 2;
-    promoted.transition = amqdr::dr::state::Transition::FailoverUnplanned;
-    promoted.mirror = amqdr::dr::state::Direction::None;
+    promoted.transition = amqdr::record::Transition::FailoverUnplanned;
+    promoted.mirror = amqdr::record::Direction::None;
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), &ns("dc", "b"));
-    cms.patch(amqdr::dr::state::STATE_CONFIGMAP, &PatchParams::default(), &Patch::Merge(json!({"data": promoted.to_data()})))
-        .await
-        .unwrap();
+    cms.patch(amqdr::record::STATE_CONFIGMAP, &PatchParams::default(), &Patch::Merge(json!({"data": promoted.to_data()}))).await.unwrap();
     kubelet.wait_health(&ns("dc", "b"), 200, "AMQDR_SITE=UP site=b role=primary epoch=2 kafka=up roles=record").await;
     let body = kubelet.wait_health(&ns("dc", "a"), 503, "AMQDR_SITE=DOWN site=a role=fenced epoch=1").await;
     assert!(body.contains("fenced by epoch: site b is primary at epoch 2"), "{body}");

@@ -9,7 +9,7 @@ use crate::dr::failover::{self, FailoverOptions, SwitchReport};
 use crate::dr::runbook::StepReport;
 use crate::dr::sites::SiteInputs;
 use crate::dr::{Dr, status};
-use crate::verify::connection::ConnectionInputs;
+use crate::kafka::connection::ConnectionInputs;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;

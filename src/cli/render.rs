@@ -2,8 +2,8 @@
 
 use super::SettingsArgs;
 use crate::deploy::{self, PlanOptions};
-use crate::output::PlanFormat;
 use crate::plan::Scope;
+use crate::plan::show::PlanFormat;
 use anyhow::Result;
 use clap::Args;
 use std::process::ExitCode;

@@ -3,9 +3,9 @@
 use super::SettingsArgs;
 use super::install::{humantime_duration, runtime};
 use crate::error::UsageError;
+use crate::kafka::connection::ConnectionInputs;
 use crate::serve::{self, ServeOptions};
 use crate::settings::SiteId;
-use crate::verify::connection::ConnectionInputs;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -146,7 +146,7 @@ mod tests {
             ("health.canaryTopic", "dr.canary"),
             ("health.port", "9090"),
         ]);
-        let args = crate::serve::deployment_args(&installed, SiteId::B);
+        let args = crate::render::health::deployment_args(&installed, SiteId::B);
         let peer = args.iter().position(|a| a == "--peer-bootstrap").unwrap();
         assert_eq!(args[peer + 1], "kafka-a.example.com:443");
         let cli = Cli::try_parse_from(std::iter::once("amqdr".to_string()).chain(args.clone())).unwrap_or_else(|e| panic!("{args:?}: {e}"));
@@ -159,7 +159,7 @@ mod tests {
         assert_eq!(seen.mirror.include, installed.mirror.include);
         assert_eq!(seen.health, installed.health);
         // Defaults stay off the command line.
-        let plain = crate::serve::deployment_args(&settings(&[]), SiteId::A);
+        let plain = crate::render::health::deployment_args(&settings(&[]), SiteId::A);
         assert_eq!(plain, ["serve", "--site", "a", "--profile", "current", "--peer-bootstrap", "<discovered: site b external bootstrap>"]);
     }
 }

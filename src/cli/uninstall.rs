@@ -3,7 +3,7 @@
 use super::SettingsArgs;
 use super::install::{humantime_duration, runtime};
 use crate::deploy;
-use crate::kube::teardown::UninstallOptions;
+use crate::plan::teardown::UninstallOptions;
 use anyhow::Result;
 use clap::Args;
 use std::process::ExitCode;

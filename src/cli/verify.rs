@@ -2,8 +2,8 @@
 
 use super::SettingsArgs;
 use super::install::{humantime_duration, runtime};
+use crate::kafka::connection::ConnectionInputs;
 use crate::settings::SiteId;
-use crate::verify::connection::ConnectionInputs;
 use crate::verify::perf::PerfOptions;
 use crate::verify::{self, Check, LagLimits, VerifyFormat, VerifyOptions};
 use anyhow::Result;

@@ -8,7 +8,7 @@
 //!
 //! [`compare`] is pure (tested on fixtures); [`measure`] reads both sites' Kafka.
 
-use super::kafka::{KafkaSite, MirrorFilter, Offsets, TopicConfigValue, Tp};
+use crate::kafka::site::{KafkaSite, MirrorFilter, Offsets, TopicConfigValue, Tp};
 use crate::profile::MirrorKind;
 use crate::settings::SiteId;
 use anyhow::Result;
@@ -100,11 +100,11 @@ impl Coverage {
     }
 
     /// What `serve` exports from the DR record.
-    pub fn summary(&self) -> crate::dr::state::CoverageSummary {
+    pub fn summary(&self) -> crate::record::CoverageSummary {
         let mut unprotected: BTreeSet<&str> = self.missing_topics.iter().map(|m| m.topic.as_str()).collect();
         unprotected.extend(self.partition_mismatches.iter().filter(|m| m.target < m.source).map(|m| m.topic.as_str()));
-        crate::dr::state::CoverageSummary {
-            at: crate::dr::state::now_rfc3339(),
+        crate::record::CoverageSummary {
+            at: crate::record::now_rfc3339(),
             unprotected_topics: unprotected.len(),
             identity_drift: self.identities.len(),
         }
@@ -309,7 +309,7 @@ pub fn measure(
         observed.source_groups.insert(g.name, topics);
     }
     observed.target_groups.extend(checkpoint_groups.iter().cloned());
-    Ok(compare(source_site, target_site, filter, traits, &observed, crate::verify::clients::now_ms()))
+    Ok(compare(source_site, target_site, filter, traits, &observed, crate::kafka::clients::now_ms()))
 }
 
 /// A KafkaUser's ACLs as a set of single grants, with Strimzi's defaults filled in and
@@ -341,11 +341,11 @@ pub fn normalised_acls(acls: &serde_json::Value) -> BTreeSet<String> {
 /// amqdr's own identities against what the DR roles say each site should grant (the mirror's
 /// rights differ per site by design, so the comparison is with the rendering, not between
 /// sites), and their passwords equal on both sites.
-pub async fn own_identities(dr: &super::Dr, roles: &super::state::Roles) -> Result<Vec<IdentityDrift>> {
+pub async fn own_identities(dr: &super::Dr, roles: &crate::record::Roles) -> Result<Vec<IdentityDrift>> {
     use crate::kube::cluster_state::read_secret_value;
     let settings = dr.settings();
     let material = dr.material().await?;
-    let posture = super::posture(roles);
+    let posture = crate::plan::Posture::of_roles(roles);
     let mut out = Vec::new();
     let mut passwords: BTreeMap<String, Vec<(SiteId, Option<String>)>> = BTreeMap::new();
     for site in SiteId::ALL {

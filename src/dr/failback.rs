@@ -9,18 +9,19 @@
 //!   production -> DR mirror restarted at production's end, so nothing is copied into DR twice.
 
 use super::failover::{self, FailoverOptions, GroupOutcome, SwitchReport};
-use super::kafka::{KafkaSite, Record, Tp};
-use super::lag;
 use super::mirror::{self, RunState};
 use super::offsets::{self, Copies, StrandedPartition};
 use super::rights;
 use super::runbook::{Runbook, StepReport, confirm};
 use super::sites;
-use super::state::{Direction, Journal, PromotionPoint, Role, SiteRecord, SiteState, Transition, Verdict, now_rfc3339};
-use super::{Dr, blocking, refuse};
+use super::{Dr, refuse};
 use crate::acl::{MirrorRights, SiteRights};
+use crate::kafka::blocking;
+use crate::kafka::lag;
+use crate::kafka::site::{KafkaSite, Record, Tp};
 use crate::kube::cluster_state;
 use crate::profile::MirrorKind;
+use crate::record::{Direction, Journal, PromotionPoint, Role, SiteRecord, SiteState, Transition, Verdict, now_rfc3339};
 use crate::render::MirrorFlow;
 use crate::settings::SiteId;
 use anyhow::{Context, Result, anyhow};
@@ -85,7 +86,7 @@ pub struct StartPosition {
     pub why: &'static str,
 }
 
-fn promotion_of(dr_roles: &super::state::Roles) -> Result<PromotionPoint> {
+fn promotion_of(dr_roles: &crate::record::Roles) -> Result<PromotionPoint> {
     dr_roles
         .b
         .state()
@@ -106,7 +107,7 @@ fn recreated_topics(j: &Journal) -> BTreeSet<String> {
 }
 
 /// Site b must be primary and site a reachable (its kube API and its Kafka).
-async fn require_failback_roles(dr: &Dr, roles: &super::state::Roles) -> Result<u64> {
+async fn require_failback_roles(dr: &Dr, roles: &crate::record::Roles) -> Result<u64> {
     match roles.verdict() {
         Verdict::Primary { site: SiteId::B, epoch, .. } => {
             for site in SiteId::ALL {
@@ -115,7 +116,7 @@ async fn require_failback_roles(dr: &Dr, roles: &super::state::Roles) -> Result<
             Ok(epoch)
         }
         Verdict::Primary { site: SiteId::A, .. } => Err(refuse("site a is primary: there is nothing to fail back", "see `amqdr status`")),
-        Verdict::SplitBrain { epoch } => Err(refuse(super::state::split_brain_error(epoch).to_string(), "see `amqdr status`")),
+        Verdict::SplitBrain { epoch } => Err(refuse(crate::record::split_brain_error(epoch).to_string(), "see `amqdr status`")),
         _ => Err(roles.primary().err().unwrap_or_else(|| anyhow!("no primary"))),
     }
 }
@@ -124,7 +125,7 @@ async fn require_failback_roles(dr: &Dr, roles: &super::state::Roles) -> Result<
 fn stranded_tail(
     old: &KafkaSite,
     new: &KafkaSite,
-    filter: &super::kafka::MirrorFilter,
+    filter: &crate::kafka::site::MirrorFilter,
     promotion: &PromotionPoint,
     kind: MirrorKind,
     mm1_group: &str,
@@ -196,9 +197,9 @@ fn unplanned_from(
             let Some(ts) = newest.timestamp else { return Ok(start) };
             let ends = std::collections::BTreeMap::from([(tp.clone(), end)]);
             let at = old.offsets_for_time(std::slice::from_ref(tp), ts, &ends)?.get(tp).copied().unwrap_or(start);
-            let id = offsets::record_identity(&newest);
+            let id = crate::kafka::site::record_identity(&newest);
             let scan = old.read(tp, at, (at + 1000).min(end))?;
-            Ok(scan.iter().find(|r| offsets::record_identity(r) == id).map(|r| r.offset + 1).unwrap_or(at))
+            Ok(scan.iter().find(|r| crate::kafka::site::record_identity(r) == id).map(|r| r.offset + 1).unwrap_or(at))
         }
     }
 }
@@ -297,7 +298,7 @@ pub async fn prepare(dr: &Dr, options: &FailbackOptions) -> Result<PrepareReport
     }
     // Idempotent: also after an unplanned failover that could not reach site a.
     book.step("rights", "withdraw the application's Write on site a (fenced)", async {
-        let mirror = super::posture(&roles).rights(SiteId::A).mirror;
+        let mirror = crate::plan::Posture::of_roles(&roles).rights(SiteId::A).mirror;
         Ok(((), rights::apply(dr, SiteId::A, SiteRights { mirror, fenced: true }, rights::Enforce::Await, options.switch.timeout).await?))
     })
     .await?;
@@ -439,7 +440,7 @@ async fn start_mirror_at(
     let configmap = start_configmap(dr);
     // The mirror's user reads on `source` and writes on `target` before the mirror runs.
     let roles = dr.sites.roles().await;
-    let posture = super::posture(&roles);
+    let posture = crate::plan::Posture::of_roles(&roles);
     book.step("rights", &format!("the mirror's user reads on site {source} and writes on site {target}"), async {
         let mut done = Vec::new();
         for site in [source, target] {
@@ -483,7 +484,7 @@ async fn start_mirror_at(
         }
         MirrorKind::KafkaMirrorMaker => {
             let group = dr.mm1_group();
-            let offsets: super::kafka::Offsets = positions.iter().map(|(t, p, n)| ((t.clone(), *p), *n)).collect();
+            let offsets: crate::kafka::site::Offsets = positions.iter().map(|(t, p, n)| ((t.clone(), *p), *n)).collect();
             let k = dr.kafka(source).await?;
             book.step(
                 "set-start-offsets",

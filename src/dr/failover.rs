@@ -8,22 +8,23 @@
 //! The switch itself ([`planned_switch`]) also serves `failback switch`, in the other direction.
 //! Its progress is journaled in the promoted site's DR record, so an interrupted run continues.
 
-use super::kafka::{GroupInfo, KafkaSite, MirrorFilter, Offsets, Tp};
-use super::lag;
 use super::mirror::{self, RunState};
 use super::offsets::{self, Derivation, PartitionMove};
 use super::rights;
 use super::runbook::{Runbook, StepReport, confirm};
 use super::sites::{self, Site};
-use super::state::{
-    Direction, Journal, PartitionPoint, PromotionPoint, Role, SiteState, Transition, Verdict, now_rfc3339, split_brain_error,
-};
-use super::{Dr, blocking, refuse};
+use super::{Dr, refuse};
 use crate::acl::SiteRights;
 use crate::error::TimedOut;
+use crate::kafka::blocking;
+use crate::kafka::lag;
+use crate::kafka::site::{GroupInfo, KafkaSite, MirrorFilter, Offsets, Tp};
+use crate::kube::conditions::Condition;
 use crate::kube::conditions::{Readiness, evaluate};
-use crate::plan::Condition;
 use crate::profile::MirrorKind;
+use crate::record::{
+    Direction, Journal, PartitionPoint, PromotionPoint, Role, SiteState, Transition, Verdict, now_rfc3339, split_brain_error,
+};
 use crate::render::MirrorFlow;
 use crate::settings::SiteId;
 use anyhow::{Result, anyhow};
@@ -456,7 +457,7 @@ async fn flip_roles(
         return Ok(format!("site {to} primary at epoch {epoch}; site {} unreachable: its record is fenced by the epoch", to.other()));
     }
     let rv = match sites::read_record(old_site, dr.settings()).await {
-        super::state::SiteRecord::Present { resource_version, .. } => resource_version,
+        crate::record::SiteRecord::Present { resource_version, .. } => resource_version,
         _ => None,
     };
     let demoted = SiteState {
@@ -572,7 +573,7 @@ pub async fn planned_switch(
                 .is_some(),
             STEP_RIGHTS => book
                 .step(step, &plan, async {
-                    let mirror = crate::dr::posture(&dr.sites.roles().await).rights(to).mirror;
+                    let mirror = crate::plan::Posture::of_roles(&dr.sites.roles().await).rights(to).mirror;
                     let mut done = Vec::new();
                     if demoted_role == Role::Fenced {
                         done.push(
@@ -850,7 +851,7 @@ async fn unplanned(
     })
     .await?;
     book.step(STEP_RIGHTS, "withdraw the application's Write on site a (when reachable)", async {
-        let mirror = crate::dr::posture(&dr.sites.roles().await).rights(SiteId::A).mirror;
+        let mirror = crate::plan::Posture::of_roles(&dr.sites.roles().await).rights(SiteId::A).mirror;
         if dr.cluster(SiteId::A).is_err() {
             return Ok(((), "site a is unreachable: `amqdr failback prepare` withdraws it once site a is back".to_string()));
         }

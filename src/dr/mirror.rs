@@ -7,12 +7,13 @@
 use crate::kube::apply::{self, patch_params};
 use crate::kube::client::Cluster;
 use crate::kube::conditions::summarize_conditions;
+use crate::kube::object::Manifest;
+use crate::kube::object::ObjectRef;
 use crate::kube::wait;
 use crate::material::Material;
 use crate::mirror::{SOURCE_ALIAS, TARGET_ALIAS};
-use crate::plan::ObjectRef;
 use crate::profile::MirrorKind;
-use crate::render::{self, DISCOVERED_SOURCE_BOOTSTRAP, Manifest, MirrorFlow};
+use crate::render::{self, DISCOVERED_SOURCE_BOOTSTRAP, MirrorFlow};
 use crate::settings::{Settings, SiteId};
 use anyhow::{Result, anyhow, bail};
 use serde::Serialize;
@@ -197,7 +198,7 @@ pub async fn delete(cluster: &Cluster, settings: &Settings, target: SiteId, time
     let object = Manifest(json!({"apiVersion": r.api_version, "kind": r.kind, "metadata": {"name": r.name, "namespace": r.namespace}}));
     let (outcome, uid) = apply::delete_owned(cluster, &object, kube::api::PropagationPolicy::Background).await?;
     if let Some(uid) = uid {
-        crate::kube::teardown::wait_gone(cluster, &object, &uid, timeout).await?;
+        crate::plan::teardown::wait_gone(cluster, &object, &uid, timeout).await?;
     }
     Ok(outcome == apply::Outcome::Deleted)
 }
@@ -241,7 +242,7 @@ pub async fn alter_source_offsets(
     let cm = Manifest(json!({
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": configmap, "namespace": ns, "labels": {
-            render::MANAGED_BY_LABEL: render::MANAGED_BY, render::SITE_LABEL: target.as_str()}},
+            crate::kube::object::MANAGED_BY_LABEL: crate::kube::object::MANAGED_BY, crate::kube::object::SITE_LABEL: target.as_str()}},
         "data": {offsets_key(&connector): serde_json::to_string(&source_offsets_json(positions))?},
     }));
     apply::apply(cluster, &cm, &patch_params(true)).await?;

@@ -2,22 +2,9 @@
 //! reached the new one (the stranded tail), where a consumer group resumes on the other site and
 //! how that was derived, and where a reverse mirror starts.
 
-use super::kafka::{Checkpoint, Offsets, Record, Tp};
+use crate::kafka::site::{Checkpoint, Offsets, Record, Tp, record_identity};
 use serde::{Deserialize, Serialize};
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
-
-/// What identifies a mirrored record on the other site: MirrorMaker (1 and 2) copies key,
-/// value, headers and timestamp unchanged; offsets and (for MirrorMaker 1) partitions differ.
-pub fn record_identity(r: &Record) -> u64 {
-    let mut h = DefaultHasher::new();
-    r.key.hash(&mut h);
-    r.value.hash(&mut h);
-    r.timestamp.hash(&mut h);
-    r.headers.hash(&mut h);
-    h.finish()
-}
 
 /// Records of the new primary that came through the mirror, counted by identity, so that each
 /// copy accounts for one original.

@@ -7,8 +7,9 @@
 use super::Dr;
 use crate::acl::SiteRights;
 use crate::kube::apply::{self, patch_params};
+use crate::kube::conditions::Condition;
+use crate::kube::object::ObjectRef;
 use crate::kube::wait;
-use crate::plan::{Condition, ObjectRef};
 use crate::render;
 use crate::settings::SiteId;
 use anyhow::{Context, Result};

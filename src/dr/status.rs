@@ -4,16 +4,17 @@
 //! down (it says so and shows the rest). Records the lag it measured in the standby's DR record:
 //! an unplanned failover reports it as its RPO estimate when production is gone.
 
+use super::Dr;
 use super::coverage::{self, Coverage, MirrorTraits};
-use super::kafka::KafkaSite;
-use super::lag::{self, PartitionLag, TopicLag};
 use super::mirror::{self, Observed, RunState};
 use super::sites::{self, Site};
-use super::state::{CoverageSummary, Direction, LagObservation, Role, SiteRecord, Verdict, now_rfc3339};
-use super::{Dr, blocking};
+use crate::kafka::blocking;
+use crate::kafka::lag::{self, PartitionLag, TopicLag};
+use crate::kafka::site::KafkaSite;
+use crate::kube::conditions::Condition;
 use crate::kube::conditions::{Readiness, evaluate};
-use crate::plan::Condition;
 use crate::profile::MirrorKind;
+use crate::record::{CoverageSummary, Direction, LagObservation, Role, SiteRecord, Verdict, now_rfc3339};
 use crate::settings::SiteId;
 use anyhow::Result;
 use serde::Serialize;
@@ -234,7 +235,7 @@ pub async fn status(dr: &Dr, max_lag_seconds: Option<f64>) -> Result<DrStatus> {
                 let mut checkpoint_groups = std::collections::BTreeSet::new();
                 match dr.kind {
                     MirrorKind::KafkaMirrorMaker2 => {
-                        let now = crate::verify::clients::now_ms();
+                        let now = crate::kafka::clients::now_ms();
                         let (f, t2) = (dr.filter.clone(), t.clone());
                         match blocking(move || t2.checkpoints(&mirror::checkpoints_topic())).await {
                             Ok(cps) => {
@@ -293,7 +294,7 @@ pub async fn status(dr: &Dr, max_lag_seconds: Option<f64>) -> Result<DrStatus> {
 }
 
 fn mirror_traits(dr: &Dr) -> MirrorTraits {
-    MirrorTraits { kind: dr.kind, config_sync_seconds: crate::mirror::config_sync_seconds(dr.settings()) }
+    MirrorTraits { kind: dr.kind, config_sync_seconds: crate::render::mirror::config_sync_seconds(dr.settings()) }
 }
 
 /// Keep the measured lag in the target's record, where an unplanned failover finds it as its

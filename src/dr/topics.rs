@@ -6,8 +6,9 @@
 //! configs that differ — so that DR holds a topic before its records arrive.
 
 use super::coverage::{FAILOVER_CONFIG_KEYS, TopicConfigs};
-use super::kafka::{KafkaSite, MirrorFilter};
-use super::{Dr, blocking, refuse};
+use super::{Dr, refuse};
+use crate::kafka::blocking;
+use crate::kafka::site::{KafkaSite, MirrorFilter};
 use crate::settings::SiteId;
 use anyhow::Result;
 use serde::Serialize;
@@ -73,7 +74,7 @@ pub struct TopicSync {
     pub actions: Vec<TopicAction>,
 }
 
-fn copied(configs: Option<&BTreeMap<String, super::kafka::TopicConfigValue>>) -> BTreeMap<String, String> {
+fn copied(configs: Option<&BTreeMap<String, crate::kafka::site::TopicConfigValue>>) -> BTreeMap<String, String> {
     configs
         .into_iter()
         .flatten()
@@ -144,9 +145,9 @@ pub async fn sync(dr: &Dr, dry_run: bool) -> Result<TopicSync> {
     let direction = [&roles.a, &roles.b]
         .iter()
         .filter_map(|r| r.state())
-        .max_by_key(|s| (s.epoch, s.role == super::state::Role::Primary))
+        .max_by_key(|s| (s.epoch, s.role == crate::record::Role::Primary))
         .map(|s| s.mirror)
-        .unwrap_or(super::state::Direction::AToB);
+        .unwrap_or(crate::record::Direction::AToB);
     let Some((source_site, target_site)) = direction.sites() else {
         return Err(refuse(
             "no mirror flows now (the DR records say none): there is no standby to keep in step",
@@ -171,7 +172,7 @@ pub async fn sync(dr: &Dr, dry_run: bool) -> Result<TopicSync> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dr::kafka::TopicConfigValue;
+    use crate::kafka::site::TopicConfigValue;
 
     fn cfg(pairs: &[(&str, &str, bool)]) -> BTreeMap<String, TopicConfigValue> {
         pairs.iter().map(|(k, v, set)| (k.to_string(), TopicConfigValue { value: Some(v.to_string()), set_on_topic: *set })).collect()

@@ -3,7 +3,7 @@
 //! Also deletion for uninstall, and API errors turned into messages a user can act on.
 
 use super::client::Cluster;
-use crate::render::{MANAGED_BY, MANAGED_BY_LABEL, Manifest};
+use crate::kube::object::{MANAGED_BY, MANAGED_BY_LABEL, Manifest};
 use anyhow::{Context, Result, anyhow};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, ServiceAccount};

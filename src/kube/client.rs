@@ -8,7 +8,11 @@ use kube::discovery::{ApiCapabilities, Scope};
 use kube::{Client, Config};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Mutex;
+
+/// How long a site's kube API may take to answer before it counts as unreachable.
+const KUBE_PROBE: Duration = Duration::from_secs(10);
 
 /// A connected cluster: its client and a cache of resolved kinds.
 #[derive(Clone)]
@@ -72,6 +76,16 @@ impl Cluster {
 pub struct ClusterCache(Mutex<HashMap<Option<String>, Cluster>>);
 
 impl ClusterCache {
+    /// The site's cluster when its API server answers within [`KUBE_PROBE`]; why not otherwise.
+    pub async fn reach(&self, settings: &Settings, site: SiteId) -> Result<Cluster, String> {
+        let cluster = self.get(settings.site(site).context.as_deref()).await.map_err(|e| crate::error::report(&e))?;
+        match tokio::time::timeout(KUBE_PROBE, cluster.client.apiserver_version()).await {
+            Ok(Ok(_)) => Ok(cluster),
+            Ok(Err(e)) => Err(format!("{} does not answer: {e}", cluster.context)),
+            Err(_) => Err(format!("{} did not answer within {}s", cluster.context, KUBE_PROBE.as_secs())),
+        }
+    }
+
     pub async fn get(&self, context: Option<&str>) -> Result<Cluster> {
         let key = context.map(str::to_string);
         let mut clusters = self.0.lock().await;

@@ -3,11 +3,11 @@
 //! bootstrap address of a site's Kafka.
 
 use super::client::{Cluster, Clusters};
+use crate::acl::user_password_secret;
 use crate::certs::CertificateAuthority;
 use crate::error::UsageError;
 use crate::material::Existing;
 use crate::profile::ListenerType;
-use crate::render::user_password_secret;
 use crate::settings::{Settings, SiteId};
 use crate::strimzi_rules;
 use crate::truststore::CaTrustStore;

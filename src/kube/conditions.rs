@@ -1,7 +1,30 @@
 //! Readiness as pure functions of an object's JSON, so they are unit-tested on status fixtures.
 
-use crate::plan::Condition;
+use serde::Serialize;
 use serde_json::Value;
+use std::fmt;
+
+/// The condition a step waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Condition {
+    /// CustomResourceDefinition condition Established=True.
+    Established,
+    /// Deployment Available=True, rolled out at the current generation.
+    Available,
+    /// Strimzi resource Ready=True with `status.observedGeneration == metadata.generation`.
+    Ready,
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Condition::Established => "Established",
+            Condition::Available => "Available",
+            Condition::Ready => "Ready",
+        })
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Readiness {

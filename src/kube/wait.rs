@@ -5,7 +5,8 @@
 use super::client::Cluster;
 use super::conditions::{Readiness, evaluate};
 use crate::error::TimedOut;
-use crate::plan::{Condition, ObjectRef};
+use crate::kube::conditions::Condition;
+use crate::kube::object::ObjectRef;
 use anyhow::{Result, anyhow};
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject};

@@ -7,7 +7,7 @@
 //! `append - sent` is the replication delay, and the newest send time seen per source partition
 //! bounds the RPO. Both mix two clocks; [`SkewBounds`] says when the mix is provably off.
 
-use crate::dr::state::Role;
+use crate::record::Role;
 use crate::settings::SiteId;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};

@@ -3,7 +3,7 @@
 //! effective DR role (this site's record, fenced by a peer that is primary at a higher epoch),
 //! and the `/health` answer built from both.
 
-use crate::dr::state::Role;
+use crate::record::Role;
 use crate::settings::SiteId;
 
 /// Consecutive probe results turned into UP / DOWN.
@@ -97,7 +97,7 @@ pub struct Decision {
 
 /// The effective role of `site`: its record, unless the peer's canaries show it primary at an
 /// epoch at least as high (`peer_primary_epoch`). Higher epoch wins (the rule of
-/// [`crate::dr::state::Roles::verdict`]); equal epochs are split brain and neither is routable.
+/// [`crate::record::Roles::verdict`]); equal epochs are split brain and neither is routable.
 pub fn decide(site: SiteId, own: &OwnRole, peer_primary_epoch: Option<u64>) -> Decision {
     let peer = site.other();
     let not = |role: Option<Role>, reason: String| Decision { role, epoch: own.epoch, routable: false, reason: Some(reason) };

@@ -1,7 +1,7 @@
 //! The DR metrics `/metrics` exposes (prometheus-client, OpenMetrics text): base units, `_total`
 //! counters, and only low-cardinality labels (`site` on every series, `role`, `check`, `topic`).
 
-use crate::dr::state::Role;
+use crate::record::Role;
 use crate::settings::SiteId;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -157,7 +157,7 @@ impl Metrics {
     }
 
     /// DR coverage as `amqdr status` last recorded it (None: never).
-    pub fn set_coverage(&self, coverage: Option<&crate::dr::state::CoverageSummary>) {
+    pub fn set_coverage(&self, coverage: Option<&crate::record::CoverageSummary>) {
         let age = coverage
             .and_then(|c| time::OffsetDateTime::parse(&c.at, &time::format_description::well_known::Rfc3339).ok())
             .map(|at| (time::OffsetDateTime::now_utc() - at).as_seconds_f64().max(0.0));
@@ -167,7 +167,7 @@ impl Metrics {
     }
 
     /// Lag per topic; series of topics no longer mirrored go away.
-    pub fn set_lag(&self, lags: &[crate::dr::lag::TopicLag], previous: &[String]) {
+    pub fn set_lag(&self, lags: &[crate::kafka::lag::TopicLag], previous: &[String]) {
         for old in previous {
             if !lags.iter().any(|l| &l.topic == old) {
                 let labels = TopicLabels { topic: old.clone() };
@@ -201,7 +201,7 @@ mod tests {
         m.failures.get_or_create(&CheckLabels { check: check::CANARY }).inc();
         m.roundtrip.observe(0.004);
         m.set_role(Some(Role::Standby), 2);
-        m.set_lag(&[crate::dr::lag::TopicLag { topic: "my-topic".into(), records: 5, seconds: 1.5 }], &[]);
+        m.set_lag(&[crate::kafka::lag::TopicLag { topic: "my-topic".into(), records: 5, seconds: 1.5 }], &[]);
         let text = m.encode();
         for line in [
             "amqdr_probe_rounds_total{site=\"b\"} 1",
@@ -226,8 +226,8 @@ mod tests {
     fn coverage_comes_from_the_record_with_its_age() {
         let m = Metrics::new(SiteId::A);
         assert!(m.encode().contains("amqdr_unprotected_topics{site=\"a\"} NaN"), "{}", m.encode());
-        let at = crate::dr::state::now_rfc3339();
-        m.set_coverage(Some(&crate::dr::state::CoverageSummary { at, unprotected_topics: 2, identity_drift: 1 }));
+        let at = crate::record::now_rfc3339();
+        m.set_coverage(Some(&crate::record::CoverageSummary { at, unprotected_topics: 2, identity_drift: 1 }));
         let text = m.encode();
         assert!(text.contains("amqdr_unprotected_topics{site=\"a\"} 2"), "{text}");
         assert!(text.contains("amqdr_identity_drift{site=\"a\"} 1"), "{text}");

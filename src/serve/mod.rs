@@ -14,12 +14,12 @@ pub mod http;
 pub mod metrics;
 pub mod probe;
 
-use crate::dr::state::{Role, STATE_CONFIGMAP, SiteRecord};
 use crate::error::UsageError;
+use crate::kafka::clients::now_ms;
+use crate::kafka::connection::{ConnectionInputs, ConnectionSettings};
 use crate::kube::client::Cluster;
+use crate::record::{Role, STATE_CONFIGMAP, SiteRecord};
 use crate::settings::{Settings, SiteId};
-use crate::verify::clients::now_ms;
-use crate::verify::connection::{ConnectionInputs, ConnectionSettings};
 use anyhow::{Context, Result};
 use canary::{RpoTracker, SkewBounds};
 use health::{Decision, HealthTracker, KafkaState, OwnRole, RoleSource};
@@ -36,64 +36,6 @@ use tokio::sync::watch;
 const LAG_EVERY: Duration = Duration::from_secs(15);
 /// How often a connection read from the cluster (bootstrap, CA, password) is read again.
 const CONNECTION_REFRESH: Duration = Duration::from_secs(60);
-
-/// Name of the deployed `serve` objects (ServiceAccount, Role, Deployment, Service, Route).
-pub const HEALTH_NAME: &str = "amqdr-health";
-
-/// Settings `serve` reads, passed to the deployed process when they differ from the defaults.
-fn served_settings(site: SiteId) -> Vec<String> {
-    let mut paths = vec![format!("sites.{site}.kafkaNamespace"), format!("sites.{site}.clusterName")];
-    for p in [
-        "user.name",
-        "mirror.name",
-        "mirror.kind",
-        "mirror.groupId",
-        "mirror.include",
-        "mirror.exclude",
-        "mirror.groupsPattern",
-        "health.canaryTopic",
-        "health.intervalSeconds",
-        "health.probeTimeoutSeconds",
-        "health.failAfter",
-        "health.recoverAfter",
-        "health.port",
-    ] {
-        paths.push(p.into());
-    }
-    paths
-}
-
-/// The command line of the deployed `serve` of `site` (after the binary): its site, the
-/// profile, the settings it reads that differ from the defaults, and the peer's bootstrap
-/// (site a's from `mirror.sourceBootstrap`, otherwise discovered at install time). The CA, user
-/// password, own bootstrap and DR role come from the cluster, through the pod's ServiceAccount.
-pub fn deployment_args(settings: &Settings, site: SiteId) -> Vec<String> {
-    let mut args: Vec<String> =
-        vec!["serve".into(), "--site".into(), site.as_str().into(), "--profile".into(), settings.profile.as_str().into()];
-    let ours = serde_json::to_value(settings).expect("settings serialize");
-    let defaults = serde_json::to_value(Settings::default()).expect("settings serialize");
-    for path in served_settings(site) {
-        let pointer = format!("/{}", path.replace('.', "/"));
-        let value = ours.pointer(&pointer).cloned().unwrap_or_default();
-        if value.is_null() || defaults.pointer(&pointer) == Some(&value) {
-            continue;
-        }
-        let raw = match &value {
-            serde_json::Value::String(text) if crate::settings::parse_scalar(text) == value => text.clone(),
-            other => other.to_string(),
-        };
-        args.push("--set".into());
-        args.push(format!("{path}={raw}"));
-    }
-    let peer = site.other();
-    let peer_bootstrap = match (peer, &settings.mirror.source_bootstrap) {
-        (SiteId::A, Some(known)) => known.clone(),
-        _ => crate::render::discovered_bootstrap(peer),
-    };
-    args.push("--peer-bootstrap".into());
-    args.push(peer_bootstrap);
-    args
-}
 
 /// Everything `serve` needs, without clap.
 #[derive(Debug, Clone)]
@@ -307,7 +249,7 @@ struct RoleReader {
     cluster: Result<Cluster, String>,
     last: Option<(Role, u64)>,
     /// DR coverage as `amqdr status` last recorded it in the site's record.
-    coverage: Option<crate::dr::state::CoverageSummary>,
+    coverage: Option<crate::record::CoverageSummary>,
     timeout: Duration,
 }
 
@@ -317,8 +259,7 @@ impl RoleReader {
             Ok(c) => c.clone(),
             Err(_) => return OwnRole::install_default(self.site, "no Kubernetes access: install's roles (a primary, b standby)".into()),
         };
-        let site = crate::dr::sites::Site { id: self.site, kube: Ok(cluster), kafka: Err(String::new()) };
-        let record = tokio::time::timeout(self.timeout, crate::dr::sites::read_record(&site, &self.settings))
+        let record = tokio::time::timeout(self.timeout, crate::record::store::read(&cluster, &self.settings, self.site))
             .await
             .unwrap_or_else(|_| SiteRecord::Unreachable { reason: format!("no answer within {:?}", self.timeout) });
         let ns = &self.settings.site(self.site).kafka_namespace;
@@ -366,7 +307,7 @@ impl ConnectionSource {
         let cluster = self.cluster.as_ref().map_err(|why| anyhow::anyhow!("{why}"))?;
         let found = tokio::time::timeout(
             self.timeout.max(Duration::from_secs(5)),
-            crate::verify::from_cluster(&self.settings, self.site, &self.inputs, self.timeout, cluster, crate::acl::Purpose::Application),
+            crate::kafka::from_cluster(&self.settings, self.site, &self.inputs, self.timeout, cluster, crate::acl::Purpose::Application),
         )
         .await
         .map_err(|_| anyhow::anyhow!("reading site {}'s Kafka address and Secrets from {} timed out", self.site, cluster.context))?
@@ -411,7 +352,7 @@ pub async fn run(options: ServeOptions) -> Result<()> {
         tracing::info!("no Kubernetes access, so no DR record: acting on install's roles (a primary, b standby): {why}");
     }
     // MirrorMaker 2's `heartbeats` topic is its own, never client data.
-    let filter = crate::dr::mirror_filter(&settings, &[settings.canary_topic(), "heartbeats"])?;
+    let filter = crate::kafka::site::MirrorFilter::of(&settings, &[settings.canary_topic(), "heartbeats"])?;
     let shared = Arc::new(Shared::new(site, options.fail_after, options.recover_after));
     let addr = listener.local_addr()?;
     tracing::info!(

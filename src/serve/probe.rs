@@ -11,13 +11,13 @@
 
 use super::canary::{Canary, Sighting};
 use super::metrics::check;
-use crate::dr::kafka::{KafkaSite, MirrorFilter};
-use crate::dr::lag::{self, TopicLag};
-use crate::dr::state::Role;
+use crate::kafka::clients::{describe_produce_error, now_ms};
+use crate::kafka::connection::{ConnectionSettings, classify};
+use crate::kafka::lag::{self, TopicLag};
+use crate::kafka::site::{KafkaSite, MirrorFilter};
 use crate::profile::MirrorKind;
+use crate::record::Role;
 use crate::settings::SiteId;
-use crate::verify::clients::{describe_produce_error, now_ms};
-use crate::verify::connection::{ConnectionSettings, classify};
 use anyhow::{Result, anyhow};
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::client::ClientContext;
@@ -223,7 +223,7 @@ impl Prober {
             canary_topic: canary_topic.into(),
             filter,
             timeout,
-            run: crate::verify::clients::run_id(),
+            run: crate::kafka::clients::run_id(),
             seq: 0,
             clients: None,
             min_isr: HashMap::new(),

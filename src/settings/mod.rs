@@ -2,6 +2,8 @@
 //! environment < command-line flags. Every value remembers where it came from, so validation
 //! errors can say which file, variable or flag to change.
 
+pub mod files;
+pub mod images;
 mod load;
 mod quantity;
 pub mod validate;
@@ -109,7 +111,7 @@ pub struct OperatorSettings {
     pub resources: Resources,
 }
 
-/// Where the operator and operand images come from (see [`crate::images`] for precedence).
+/// Where the operator and operand images come from (see [`crate::settings::images`] for precedence).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct ImageSettings {
@@ -511,8 +513,8 @@ impl Settings {
     }
 
     /// Every image of the operator Deployment, resolved from `operator.image` and `images`.
-    pub fn images(&self) -> crate::images::EffectiveImages {
-        crate::images::EffectiveImages::of(self)
+    pub fn images(&self) -> crate::settings::images::EffectiveImages {
+        crate::settings::images::EffectiveImages::of(self)
     }
 
     pub fn mirror_kind(&self) -> MirrorKind {
@@ -541,6 +543,30 @@ impl Settings {
         if covered { include.clone() } else { format!("{include}|{}", regex::escape(canary)) }
     }
 
+    /// Every exclusion of the mirror as a list of regular expressions: `mirror.exclude`, then the
+    /// mirror's own Connect topics (escaped; a reverse mirror's worker keeps topics of the same
+    /// names on production).
+    pub fn mirror_exclusions(&self) -> Vec<String> {
+        let mut out = self.mirror.exclude.clone();
+        for t in crate::mirror::connect_topics(&self.mirror.name) {
+            let escaped = regex::escape(&t);
+            if !out.contains(&escaped) {
+                out.push(escaped);
+            }
+        }
+        out
+    }
+
+    /// The topics the mirror copies (what DR protects); `extra_excludes` are names left out
+    /// besides (e.g. the canary topic for DR operations, which is mirrored but is no client data).
+    pub fn mirror_scope(&self, extra_excludes: &[&str]) -> anyhow::Result<crate::scope::Scope> {
+        let mut exclude = self.mirror_exclusions();
+        exclude.push(regex::escape(&crate::mirror::offset_syncs_topic()));
+        exclude.push(regex::escape(&crate::mirror::checkpoints_topic()));
+        exclude.extend(extra_excludes.iter().map(|t| regex::escape(t)));
+        crate::scope::Scope::new(&self.mirror_include(), &exclude)
+    }
+
     pub fn zookeeper_replicas(&self) -> u32 {
         self.kafka.zookeeper.unwrap_or(3)
     }
@@ -560,9 +586,10 @@ impl Settings {
         s.kafka.version = Some(self.kafka_version().to_string());
         let images = self.images();
         s.operator.image = Some(images.operator.clone());
-        let by_version = |list: &[crate::images::VersionedImage]| list.iter().map(|v| (v.version.clone(), v.image.clone())).collect();
+        let by_version =
+            |list: &[crate::settings::images::VersionedImage]| list.iter().map(|v| (v.version.clone(), v.image.clone())).collect();
         s.images = ImageSettings {
-            registry: Some(self.images.registry.clone().unwrap_or_else(|| crate::images::UPSTREAM_REGISTRY.into())),
+            registry: Some(self.images.registry.clone().unwrap_or_else(|| crate::settings::images::UPSTREAM_REGISTRY.into())),
             topic_operator: Some(images.topic_operator),
             user_operator: Some(images.user_operator),
             kafka_init: Some(images.kafka_init),
@@ -586,5 +613,37 @@ impl Settings {
             s.kafka.controllers = Some(self.controller_replicas());
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scope::{AclScope, NamePattern};
+
+    #[test]
+    fn scope_follows_include_and_exclude() {
+        let s = Settings::default();
+        let scope = s.mirror_scope(&[]).unwrap();
+        for covered in ["my-topic", "orders", "amqdr-canary"] {
+            assert!(scope.covers(covered), "{covered}");
+        }
+        for left_out in ["__consumer_offsets", "my-mirrormaker-offsets", "source.checkpoints.internal", "x.replica", "a-internal"] {
+            assert!(!scope.covers(left_out), "{left_out}");
+        }
+        let mut narrow = Settings::default();
+        narrow.mirror.include = r"my-topic|orders\..*".into();
+        narrow.mirror.exclude.push(r"orders\.tmp".into());
+        let scope = narrow.mirror_scope(&["amqdr-canary"]).unwrap();
+        assert!(scope.covers("orders.eu") && !scope.covers("orders.tmp") && !scope.covers("payments"));
+        assert!(!scope.covers("amqdr-canary"));
+        assert_eq!(
+            scope.acl_patterns(),
+            AclScope::Exact(vec![
+                NamePattern::Literal("my-topic".into()),
+                NamePattern::Prefix("orders.".into()),
+                NamePattern::Literal("amqdr-canary".into())
+            ])
+        );
     }
 }

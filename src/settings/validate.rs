@@ -1,11 +1,11 @@
 //! Validation of merged settings, once, before any cluster call. Every problem names the
 //! settings path, where its value came from, and how to fix it; all problems are reported together.
 
+use super::files;
 use super::{Origin, Settings, SettingsSource, SiteId, StorageKind, parse_quantity_bytes};
 use crate::error::{InvalidSettings, UsageError};
-use crate::images;
-use crate::material;
 use crate::profile::{ListenerType, MirrorKind, Profile};
+use crate::settings::images;
 use crate::strimzi_rules;
 use std::fmt;
 
@@ -231,7 +231,7 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
     }
     for (field, list) in [("user.topics", &s.user.topics), ("user.groups", &s.user.groups)] {
         for (i, entry) in list.iter().enumerate() {
-            if let Err(why) = crate::acl::NamePattern::parse(entry) {
+            if let Err(why) = crate::scope::NamePattern::parse(entry) {
                 c.error(&format!("{field}[{i}]"), why, "use a literal name, a prefix ending in `*` (e.g. orders-*), or `*`");
             }
         }
@@ -440,7 +440,7 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
 
     // Files the settings point at.
     if let Some(path) = &s.operator.pull_secret_file
-        && let Err(why) = material::read_pull_secret(path)
+        && let Err(why) = files::read_pull_secret(path)
     {
         c.error(
             "operator.pullSecretFile",
@@ -467,7 +467,7 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
         ("dr.passwordFile", &s.dr.password_file),
     ] {
         if let Some(path) = file
-            && let Err(why) = material::read_password_file(path)
+            && let Err(why) = files::read_password_file(path)
         {
             c.error(field, format!("{}: {why}", path.display()), "pass a file holding the password on one line");
         }
@@ -537,7 +537,7 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
 /// The mirror's scope (`mirror.include` less `mirror.exclude`) is what DR protects: it must
 /// carry the application's topic and the canary, and the ACLs that follow it should be exact.
 fn check_mirror_scope(s: &Settings, c: &mut Checker<'_>) {
-    use crate::scope::{AclScope, Scope, acl_scope};
+    use crate::scope::{AclScope, acl_scope};
     let mut valid = true;
     if let Err(e) = regex::Regex::new(&s.mirror.include) {
         c.error("mirror.include", format!("not a regular expression: {e}"), "use a Java-style pattern such as .* or orders\\..*");
@@ -560,7 +560,7 @@ fn check_mirror_scope(s: &Settings, c: &mut Checker<'_>) {
     if !valid {
         return;
     }
-    let Ok(scope) = Scope::of(s, &[]) else { return };
+    let Ok(scope) = s.mirror_scope(&[]) else { return };
     let topic = &s.topic.name;
     if scope.excludes(topic) {
         c.error(

@@ -3,16 +3,15 @@
 //! report. Exit code 3 when a check ran and failed.
 
 pub mod checks;
-pub mod clients;
-pub mod connection;
 pub mod perf;
 pub mod report;
 
 use crate::error::{CheckFailed, UsageError};
+use crate::kafka::connection::{ConnectionInputs, ConnectionSettings};
+use crate::kafka::{blocking, clients, connection, from_cluster};
 use crate::kube::client::ClusterCache;
 use crate::settings::{Settings, SiteId};
 use anyhow::{Context, Result};
-use connection::{ConnectionInputs, ConnectionSettings};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -161,65 +160,6 @@ async fn site_connection(options: &VerifyOptions, site: SiteId, clusters: &Clust
     Ok((found, true))
 }
 
-/// The site's external bootstrap from its Kafka's status (or Route), the CA from
-/// `<cluster>-cluster-ca-cert`, the password from amqdr's user password Secret.
-pub(crate) async fn from_cluster(
-    settings: &Settings,
-    site: SiteId,
-    inputs: &ConnectionInputs,
-    timeout: Duration,
-    cluster: &crate::kube::client::Cluster,
-    purpose: crate::acl::Purpose,
-) -> Result<ConnectionSettings> {
-    use crate::kube::{apply, cluster_state};
-    let st = settings.site(site);
-    let cluster = cluster.clone();
-    let ns = st.kafka_namespace.as_str();
-    let kafka = apply::get(&cluster, settings.profile.api_version(), "Kafka", Some(ns), &st.cluster_name).await?.ok_or_else(|| {
-        UsageError::new(format!("Kafka {ns}/{} not found on {}", st.cluster_name, cluster.context))
-            .with_hint("run `amqdr install` first, or name the sites' namespaces/clusters in the settings, or pass --bootstrap")
-    })?;
-    let bootstrap = match cluster_state::bootstrap_from_status(&kafka) {
-        Some(b) => b,
-        None => apply::get(&cluster, "route.openshift.io/v1", "Route", Some(ns), &format!("{}-kafka-bootstrap", st.cluster_name))
-            .await
-            .ok()
-            .flatten()
-            .and_then(|r| cluster_state::bootstrap_from_route(&r))
-            .ok_or_else(|| UsageError::new(format!("Kafka {ns}/{} reports no external listener address yet", st.cluster_name)))?,
-    };
-    let secret = |name: String, key: &'static str| {
-        let cluster = cluster.clone();
-        async move {
-            cluster_state::read_secret_value(&cluster, ns, &name, key)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("Secret {ns}/{name} with key {key} not found"))
-        }
-    };
-    let ca_pem = match &inputs.ca_file {
-        Some(_) => None,
-        None => Some(secret(format!("{}-cluster-ca-cert", st.cluster_name), "ca.crt").await?),
-    };
-    let (password, password_source) = match &inputs.password_file {
-        Some(f) => connection::password_from_file(f)?,
-        None => {
-            let name = purpose.password_secret(settings);
-            (secret(name.clone(), "password").await?, format!("Secret {ns}/{name} on {}", cluster.context))
-        }
-    };
-    Ok(ConnectionSettings {
-        label: site.as_str().into(),
-        bootstrap,
-        ca_file: inputs.ca_file.clone(),
-        ca_pem,
-        ca_origin: None,
-        user: inputs.user.clone().unwrap_or_else(|| purpose.user(settings)),
-        password,
-        password_source,
-        timeout,
-    })
-}
-
 /// Site b for the perf test's mirror lag column, when DR is known the same way production is
 /// (given explicitly, or in the cluster): optional, so a failure only drops the column.
 async fn dr_site_for_mirror_lag(
@@ -247,14 +187,14 @@ async fn acl_expectations(options: &VerifyOptions, clusters: &ClusterCache, from
     if !from_cluster {
         return installed("as installed (a primary, mirroring a -> b): the connections were given, no DR state was read");
     }
-    let roles = crate::dr::roles_reachable(clusters, &options.settings).await;
+    let roles = crate::record::store::roles_reachable(clusters, &options.settings).await;
     match roles.verdict() {
-        crate::dr::state::Verdict::Unknown { reason } => installed(&format!("as installed (a primary, mirroring a -> b): {reason}")),
+        crate::record::Verdict::Unknown { reason } => installed(&format!("as installed (a primary, mirroring a -> b): {reason}")),
         verdict => {
-            let posture = crate::dr::posture(&roles);
+            let posture = crate::plan::Posture::of_roles(&roles);
             let described = match verdict {
-                crate::dr::state::Verdict::Primary { site, epoch, .. } => format!("DR state: {site} primary at epoch {epoch}"),
-                crate::dr::state::Verdict::SplitBrain { epoch } => format!("DR state: split brain at epoch {epoch}"),
+                crate::record::Verdict::Primary { site, epoch, .. } => format!("DR state: {site} primary at epoch {epoch}"),
+                crate::record::Verdict::SplitBrain { epoch } => format!("DR state: split brain at epoch {epoch}"),
                 _ => format!("DR state: no primary (epoch {})", roles.epoch()),
             };
             checks::AclExpectations { fenced: posture.fenced, mirror_source: posture.mirror_source, roles: described }
@@ -308,11 +248,6 @@ async fn mirror_identity(
 
 /// A check to run on a blocking thread.
 type CheckFn = Box<dyn FnOnce() -> Result<CheckResult> + Send>;
-
-/// librdkafka calls block: run them off the async runtime.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f).await.context("check thread panicked")?
-}
 
 /// Run the selected check(s); print the report; the error chain carries the exit code.
 pub async fn run(options: VerifyOptions) -> Result<()> {

@@ -1,4 +1,4 @@
-//! The DR role each site records in its own cluster, and the rules that turn the two records into
+//! The DR record: the role each site records in its own cluster, and the rules that turn the two records into
 //! one answer: who is primary, at which epoch, or split brain.
 //!
 //! Each site's Kafka namespace holds a ConfigMap [`STATE_CONFIGMAP`] with the site's `role`
@@ -8,6 +8,8 @@
 //! epoch, so an interruption between the two writes leaves two primaries at *different* epochs,
 //! which the higher epoch resolves; two primaries at the *same* epoch only arise from manual
 //! edits or a partitioned unplanned failover run twice, and are reported as split brain.
+
+pub mod store;
 
 use crate::settings::SiteId;
 use anyhow::{Context, Result, anyhow};
@@ -402,6 +404,18 @@ impl Roles {
                 "the DR roles are unknown: {reason}\n  fix: run `amqdr install` (it records a=primary, b=standby), or make a site reachable"
             )),
         }
+    }
+}
+
+impl Roles {
+    /// Sites the application may not write to: recorded fenced, or claiming primary at an older
+    /// epoch than the other site's (fenced by the epoch).
+    pub fn fenced_sites(&self) -> Vec<SiteId> {
+        let stale = match self.verdict() {
+            Verdict::Primary { stale, .. } => stale,
+            _ => None,
+        };
+        SiteId::ALL.into_iter().filter(|s| stale == Some(*s) || self.get(*s).state().is_some_and(|st| st.role == Role::Fenced)).collect()
     }
 }
 

@@ -1,9 +1,13 @@
 //! Rendering: embedded minijinja templates (strict undefined) and bundled Strimzi YAML into
-//! Kubernetes objects, before any API call. Also the object type [`Manifest`] and secret redaction.
+//! Kubernetes objects ([`Manifest`]s), before any API call.
+
+pub mod health;
+pub mod mirror;
 
 use crate::assets;
+use crate::kube::object::{MANAGED_BY, MANAGED_BY_LABEL, Manifest, PROFILE_LABEL, SITE_LABEL};
 use crate::material::Material;
-use crate::mirror;
+
 use crate::profile::{ListenerType, MirrorKind, Profile};
 use crate::settings::{Resources, Settings, SiteId, StorageKind};
 use anyhow::{Context, Result, anyhow};
@@ -13,12 +17,6 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
 
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-pub const MANAGED_BY: &str = "amqdr";
-pub const SITE_LABEL: &str = "amqdr.io/site";
-pub const PROFILE_LABEL: &str = "amqdr.io/profile";
-pub const REDACTED: &str = "<redacted>";
-
 /// Placeholder for a value only known at run time (the source bootstrap address, discovered
 /// from site a once its Kafka is ready). `install` substitutes it; dry-run output shows it.
 pub const DISCOVERED_SOURCE_BOOTSTRAP: &str = "<discovered: site a external bootstrap>";
@@ -27,95 +25,6 @@ pub const DISCOVERED_SOURCE_BOOTSTRAP: &str = "<discovered: site a external boot
 /// [`DISCOVERED_SOURCE_BOOTSTRAP`]).
 pub fn discovered_bootstrap(site: SiteId) -> String {
     format!("<discovered: site {site} external bootstrap>")
-}
-
-/// One Kubernetes object as JSON, in apply order within its step.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(transparent)]
-pub struct Manifest(pub Value);
-
-impl Manifest {
-    fn str_at(&self, pointer: &str) -> &str {
-        self.0.pointer(pointer).and_then(Value::as_str).unwrap_or("")
-    }
-    pub fn api_version(&self) -> &str {
-        self.str_at("/apiVersion")
-    }
-    pub fn kind(&self) -> &str {
-        self.str_at("/kind")
-    }
-    pub fn name(&self) -> &str {
-        self.str_at("/metadata/name")
-    }
-    pub fn namespace(&self) -> Option<&str> {
-        self.0.pointer("/metadata/namespace").and_then(Value::as_str)
-    }
-    /// `Kind/name` or `Kind/name in namespace`, for messages.
-    pub fn describe(&self) -> String {
-        match self.namespace() {
-            Some(ns) => format!("{}/{} in {ns}", self.kind(), self.name()),
-            None => format!("{}/{}", self.kind(), self.name()),
-        }
-    }
-
-    pub fn is_secret(&self) -> bool {
-        self.kind() == "Secret" && self.api_version() == "v1"
-    }
-
-    /// A copy with Secret values replaced, except public certificates (`*.crt`).
-    pub fn redacted(&self) -> Manifest {
-        let mut copy = self.clone();
-        if copy.is_secret() {
-            for field in ["data", "stringData"] {
-                if let Some(Value::Object(map)) = copy.0.get_mut(field) {
-                    for (key, value) in map.iter_mut() {
-                        if !key.ends_with(".crt") {
-                            *value = Value::String(REDACTED.into());
-                        }
-                    }
-                }
-            }
-        }
-        copy
-    }
-
-    pub fn set_label(&mut self, key: &str, value: &str) {
-        let meta = self.0.as_object_mut().and_then(|o| o.entry("metadata").or_insert_with(|| json!({})).as_object_mut());
-        if let Some(meta) = meta {
-            let labels = meta.entry("labels").or_insert_with(|| json!({}));
-            if let Some(labels) = labels.as_object_mut() {
-                labels.insert(key.to_string(), Value::String(value.to_string()));
-            }
-        }
-    }
-
-    /// Replace every string equal to `placeholder` (deferred values) with `value`.
-    pub fn substitute(&mut self, placeholder: &str, value: &str) -> bool {
-        fn walk(v: &mut Value, placeholder: &str, value: &str) -> bool {
-            match v {
-                Value::String(s) if s == placeholder => {
-                    *s = value.to_string();
-                    true
-                }
-                Value::Array(a) => a.iter_mut().fold(false, |acc, x| walk(x, placeholder, value) | acc),
-                Value::Object(o) => o.values_mut().fold(false, |acc, x| walk(x, placeholder, value) | acc),
-                _ => false,
-            }
-        }
-        walk(&mut self.0, placeholder, value)
-    }
-
-    pub fn contains_string(&self, needle: &str) -> bool {
-        fn walk(v: &Value, needle: &str) -> bool {
-            match v {
-                Value::String(s) => s == needle,
-                Value::Array(a) => a.iter().any(|x| walk(x, needle)),
-                Value::Object(o) => o.values().any(|x| walk(x, needle)),
-                _ => false,
-            }
-        }
-        walk(&self.0, needle)
-    }
 }
 
 /// Parse a multi-document YAML text into objects, skipping empty documents.
@@ -383,11 +292,6 @@ pub struct MirrorSideCtx {
     pub password_b64: String,
 }
 
-/// The name of the Secret holding the user's SCRAM password (input to the KafkaUser).
-pub fn user_password_secret(settings: &Settings) -> String {
-    format!("{}-password", settings.user.name)
-}
-
 /// A KafkaTopic's metadata.name must be RFC 1123; Kafka topic names allow more.
 pub fn topic_resource_name(topic: &str) -> String {
     let lowered: String = topic.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
@@ -573,7 +477,7 @@ impl SiteContext {
                 replicas: settings.topic.replicas,
                 min_insync_replicas: settings.topic.min_insync_replicas,
             },
-            user: UserCtx { name: settings.user.name.clone(), password_secret: user_password_secret(settings) },
+            user: UserCtx { name: settings.user.name.clone(), password_secret: crate::acl::user_password_secret(settings) },
             users: identities_ctx(settings, material, site, crate::acl::SiteRights::default()),
             secrets: SecretsCtx {
                 ca_cert_b64: ca_cert_b64.clone(),
@@ -600,14 +504,14 @@ impl SiteContext {
                 tasks_max: settings.topic.partitions.max(settings.mirror.replicas),
                 resources: resources_json(&settings.mirror.resources),
                 source: MirrorSideCtx {
-                    alias: mirror::SOURCE_ALIAS.into(),
+                    alias: crate::mirror::SOURCE_ALIAS.into(),
                     bootstrap: settings.mirror.source_bootstrap.clone().unwrap_or_else(|| DISCOVERED_SOURCE_BOOTSTRAP.into()),
                     secret_name: format!("{}-source", settings.mirror.name),
                     ca_cert_b64: ca_cert_b64.clone(),
                     password_b64: mirror_password_b64.clone(),
                 },
                 target: MirrorSideCtx {
-                    alias: mirror::TARGET_ALIAS.into(),
+                    alias: crate::mirror::TARGET_ALIAS.into(),
                     bootstrap: internal_bootstrap(&b.cluster_name),
                     secret_name: format!("{}-target", settings.mirror.name),
                     ca_cert_b64,
@@ -620,13 +524,13 @@ impl SiteContext {
                 mm1_producer_config: pairs_json(mirror::mm1_producer_config(settings)),
             },
             health: HealthCtx {
-                name: crate::serve::HEALTH_NAME.into(),
+                name: health::HEALTH_NAME.into(),
                 image: settings.health.image.clone().unwrap_or_default(),
                 port: settings.health.port,
-                args: crate::serve::deployment_args(settings, site),
+                args: health::deployment_args(settings, site),
                 resources: resources_json(&settings.health.resources),
                 route: settings.kafka.listener.kind == ListenerType::Route,
-                dr_state_configmap: crate::dr::state::STATE_CONFIGMAP.into(),
+                dr_state_configmap: crate::record::STATE_CONFIGMAP.into(),
                 ca_secret: format!("{}-cluster-ca-cert", st.cluster_name),
             },
         }
@@ -760,18 +664,6 @@ pub fn to_yaml_documents<'a>(objects: impl IntoIterator<Item = &'a Manifest>, sh
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redaction_keeps_certificates_only() {
-        let m = Manifest(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"},
-            "data": {"ca.crt": "Q0VSVA==", "ca.key": "S0VZ", "password": "cHc=", "ca.p12": "UDEy", "ca.password": "cHc="}}));
-        let r = m.redacted();
-        assert_eq!(r.0["data"]["ca.crt"], "Q0VSVA==");
-        assert_eq!(r.0["data"]["ca.p12"], REDACTED);
-        assert_eq!(r.0["data"]["ca.password"], REDACTED);
-        assert_eq!(r.0["data"]["ca.key"], REDACTED);
-        assert_eq!(r.0["data"]["password"], REDACTED);
-    }
 
     #[test]
     fn topic_names_become_valid_resource_names() {

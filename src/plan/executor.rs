@@ -2,15 +2,17 @@
 //! sites in parallel), the steps of a lane in order — except that consecutive applies of one
 //! phase, which do not depend on each other, are sent together.
 
-use super::apply::{self, Outcome};
-use super::client::Clusters;
-use super::cluster_state;
-use super::wait;
 use crate::error::TimedOut;
-use crate::output::StepRow;
-use crate::plan::{Action, Lane, ObjectRef, Plan, Step};
+use crate::kube::apply::{self, Outcome};
+use crate::kube::client::Clusters;
+use crate::kube::cluster_state;
+use crate::kube::object::Manifest;
+use crate::kube::object::ObjectRef;
+use crate::kube::wait;
+use crate::plan::show::StepRow;
+use crate::plan::{Action, Lane, Plan, Step};
 use crate::progress::Progress;
-use crate::render::{Manifest, discovered_bootstrap};
+use crate::render::discovered_bootstrap;
 use crate::settings::SiteId;
 use anyhow::{Result, anyhow};
 use futures::future::join_all;
@@ -182,7 +184,7 @@ fn report(stage: &'static str, lane: &Lane, index: usize, step: &Step, outcome: 
 async fn run_step(
     step: &Step,
     clusters: &Clusters,
-    cluster: &super::client::Cluster,
+    cluster: &crate::kube::client::Cluster,
     options: &ExecOptions,
     pp: &PatchParams,
     facts: &Facts,
@@ -237,7 +239,7 @@ async fn run_step(
 /// Fill in run-time values and keep a resumed rollout resumed: `spec.paused` is applied only
 /// while the Deployment is new or still paused, so re-running install never pauses a running
 /// operator again, and an interrupted install keeps the operator paused until its RBAC exists.
-async fn prepare(object: &Manifest, cluster: &super::client::Cluster, facts: &Facts) -> Result<Manifest> {
+async fn prepare(object: &Manifest, cluster: &crate::kube::client::Cluster, facts: &Facts) -> Result<Manifest> {
     let mut object = object.clone();
     for site in SiteId::ALL {
         let placeholder = discovered_bootstrap(site);
@@ -263,7 +265,7 @@ async fn prepare(object: &Manifest, cluster: &super::client::Cluster, facts: &Fa
 }
 
 async fn discover_bootstrap(
-    cluster: &super::client::Cluster,
+    cluster: &crate::kube::client::Cluster,
     kafka: &ObjectRef,
     timeout: Duration,
     on_progress: &(dyn Fn(&str) + Sync),

@@ -7,8 +7,7 @@
 //! timestamps, the source records newer than the target's newest record are the unmirrored ones
 //! (what `verify lag` measures too).
 
-use super::kafka::{KafkaSite, Offsets, Record, Tp};
-use super::offsets::record_identity;
+use super::site::{KafkaSite, Offsets, Record, Tp, record_identity};
 use crate::profile::MirrorKind;
 use anyhow::Result;
 use serde::Serialize;
@@ -61,7 +60,7 @@ pub fn measure(
     kind: MirrorKind,
     mm1_group: &str,
 ) -> Result<Vec<PartitionLag>> {
-    let now = crate::verify::clients::now_ms();
+    let now = crate::kafka::clients::now_ms();
     let source_ends = source.ends(topics)?;
     let source_starts = source.starts(topics)?;
     let partitions: Vec<Tp> = source_ends.keys().cloned().collect();

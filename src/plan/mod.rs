@@ -5,12 +5,19 @@
 //! and lanes of a stage run concurrently (the two sites proceed in parallel). Steps within a
 //! lane run in order.
 
+pub mod executor;
+pub mod show;
+pub mod teardown;
+
+use crate::kube::conditions::Condition;
+use crate::kube::object::Manifest;
+use crate::kube::object::ObjectRef;
 use crate::material::Material;
-use crate::render::{self, Manifest, SiteContext};
+use crate::record::{Direction, Roles, Verdict};
+use crate::render::{self, SiteContext};
 use crate::settings::{Settings, SiteId};
 use anyhow::Result;
 use serde::Serialize;
-use std::fmt;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
@@ -92,55 +99,6 @@ pub enum Action {
     CreateOnly { object: Manifest },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ObjectRef {
-    pub api_version: String,
-    pub kind: String,
-    pub namespace: Option<String>,
-    pub name: String,
-}
-
-impl ObjectRef {
-    pub fn of(m: &Manifest) -> Self {
-        ObjectRef {
-            api_version: m.api_version().into(),
-            kind: m.kind().into(),
-            namespace: m.namespace().map(str::to_string),
-            name: m.name().into(),
-        }
-    }
-}
-
-impl fmt::Display for ObjectRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.namespace {
-            Some(ns) => write!(f, "{}/{} in {ns}", self.kind, self.name),
-            None => write!(f, "{}/{}", self.kind, self.name),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Condition {
-    /// CustomResourceDefinition condition Established=True.
-    Established,
-    /// Deployment Available=True, rolled out at the current generation.
-    Available,
-    /// Strimzi resource Ready=True with `status.observedGeneration == metadata.generation`.
-    Ready,
-}
-
-impl fmt::Display for Condition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Condition::Established => "Established",
-            Condition::Available => "Available",
-            Condition::Ready => "Ready",
-        })
-    }
-}
-
 /// What to include in a Plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -186,6 +144,25 @@ impl Default for Posture {
 }
 
 impl Posture {
+    /// What the recorded roles require of `install` / `mirror deploy`: the production -> DR
+    /// mirror copies only while production is the primary and the recorded direction is a -> b.
+    /// With no records (a first install) it copies.
+    pub fn of_roles(roles: &Roles) -> Posture {
+        let forward = match roles.verdict() {
+            Verdict::Unknown { .. } => true,
+            Verdict::Primary { site: SiteId::A, .. } => {
+                SiteId::ALL.iter().filter_map(|s| roles.get(*s).state()).all(|s| s.mirror == Direction::AToB)
+            }
+            _ => false,
+        };
+        let mirror_source = SiteId::ALL
+            .iter()
+            .filter_map(|s| roles.get(*s).state())
+            .find_map(|s| s.mirror.sites().map(|(source, _)| source))
+            .unwrap_or(SiteId::A);
+        Posture { forward_mirror_running: forward, mirror_source, fenced: roles.fenced_sites(), open_kafka: Vec::new() }
+    }
+
     pub fn rights(&self, site: SiteId) -> crate::acl::SiteRights {
         crate::acl::SiteRights { mirror: crate::acl::MirrorRights::from_source(self.mirror_source), fenced: self.fenced.contains(&site) }
     }
@@ -314,7 +291,7 @@ fn site_lane(settings: &Settings, material: &Material, site: SiteId, posture: &P
     steps.push(wait("topic", &topic_obj, Condition::Ready));
     steps.push(wait("topic", &canary_obj, Condition::Ready));
 
-    let record = crate::dr::sites::state_configmap(settings, site, &crate::dr::state::SiteState::initial(site));
+    let record = crate::record::store::configmap(settings, site, &crate::record::SiteState::initial(site));
     let record = Manifest(serde_json::to_value(&record).expect("ConfigMap serializes"));
     steps.push(Step { phase: "dr-role", action: Action::CreateOnly { object: record } });
     Ok(Lane { site, steps })
@@ -378,4 +355,37 @@ fn health_stage(settings: &Settings, material: &Material) -> Result<Stage> {
         lanes.push(Lane { site, steps });
     }
     Ok(Stage { name: "health", lanes })
+}
+
+#[cfg(test)]
+mod posture_tests {
+    use super::*;
+    use crate::record::{Direction, Role, Roles, SiteRecord, SiteState};
+
+    fn rec(site: SiteId, role: Role, epoch: u64, mirror: Direction) -> SiteRecord {
+        let mut s = SiteState::initial(site);
+        s.role = role;
+        s.epoch = epoch;
+        s.mirror = mirror;
+        SiteRecord::Present { state: Box::new(s), resource_version: None }
+    }
+
+    #[test]
+    fn install_keeps_the_forward_mirror_stopped_after_a_failover() {
+        let fresh = Roles { a: SiteRecord::Missing, b: SiteRecord::Missing };
+        assert!(Posture::of_roles(&fresh).forward_mirror_running);
+        let normal = Roles { a: rec(SiteId::A, Role::Primary, 1, Direction::AToB), b: rec(SiteId::B, Role::Standby, 1, Direction::AToB) };
+        assert!(Posture::of_roles(&normal).forward_mirror_running);
+        let failed_over =
+            Roles { a: rec(SiteId::A, Role::Fenced, 2, Direction::None), b: rec(SiteId::B, Role::Primary, 2, Direction::None) };
+        assert!(!Posture::of_roles(&failed_over).forward_mirror_running);
+        let syncing = Roles { a: rec(SiteId::A, Role::Fenced, 2, Direction::BToA), b: rec(SiteId::B, Role::Primary, 2, Direction::BToA) };
+        assert!(!Posture::of_roles(&syncing).forward_mirror_running);
+        let split = Roles { a: rec(SiteId::A, Role::Primary, 2, Direction::None), b: rec(SiteId::B, Role::Primary, 2, Direction::None) };
+        assert!(!Posture::of_roles(&split).forward_mirror_running);
+        assert_eq!(Posture::of_roles(&failed_over).fenced, [SiteId::A]);
+        assert_eq!(Posture::of_roles(&syncing).mirror_source, SiteId::B);
+        assert_eq!(Posture::of_roles(&normal).mirror_source, SiteId::A);
+        assert!(Posture::of_roles(&normal).fenced.is_empty());
+    }
 }

@@ -389,8 +389,8 @@ pub fn read_java_properties(path: &Path) -> Result<JavaClientProperties> {
 
 /// A password from `--password-file` (or AMQDR_PASSWORD_FILE), with where it came from.
 pub fn password_from_file(path: &Path) -> Result<(String, String)> {
-    let password =
-        crate::material::read_password_file(path).map_err(|e| UsageError::new(format!("--password-file {}: {e}", path.display())))?;
+    let password = crate::settings::files::read_password_file(path)
+        .map_err(|e| UsageError::new(format!("--password-file {}: {e}", path.display())))?;
     Ok((password, format!("password file {}", path.display())))
 }
 

@@ -2,12 +2,13 @@
 //! in reverse order, only objects carrying amqdr's label, waiting for each to be gone; CRDs,
 //! ClusterRoles and Kafka volumes stay unless `--purge`.
 
-use super::apply::{self, Outcome};
-use super::client::{Cluster, Clusters};
-use super::conditions::{Readiness, evaluate, summarize_conditions};
-use crate::plan::{Action, ObjectRef, Plan};
+use crate::kube::apply::{self, Outcome};
+use crate::kube::client::{Cluster, Clusters};
+use crate::kube::conditions::{Readiness, evaluate, summarize_conditions};
+use crate::kube::object::Manifest;
+use crate::kube::object::ObjectRef;
+use crate::plan::{Action, Plan};
 use crate::progress::Progress;
-use crate::render::Manifest;
 use crate::settings::SiteId;
 use anyhow::{Context, Result};
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
@@ -209,7 +210,7 @@ pub struct StatusRow {
 
 /// The live state of every object the Plan applies; readiness where the Plan waits on it.
 pub async fn status(plan: &Plan, clusters: &Clusters) -> Vec<StatusRow> {
-    let waits: Vec<(ObjectRef, crate::plan::Condition)> = plan
+    let waits: Vec<(ObjectRef, crate::kube::conditions::Condition)> = plan
         .steps()
         .filter_map(|(_, _, s)| match &s.action {
             Action::Wait { target, condition } => Some((target.clone(), *condition)),

@@ -5,9 +5,9 @@
 //!
 //! All calls block (librdkafka); callers run them on a blocking thread.
 
+use crate::kafka::clients::{self, RunConsumer};
+use crate::kafka::connection::ConnectionSettings;
 use crate::scope::Scope;
-use crate::verify::clients::{self, RunConsumer};
-use crate::verify::connection::ConnectionSettings;
 use anyhow::{Context, Result, anyhow, bail};
 use rdkafka::admin::{AdminClient, AdminOptions, ConfigSource, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -17,6 +17,8 @@ use rdkafka::{Offset, TopicPartitionList};
 use regex::Regex;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
 use std::time::{Duration, Instant};
 
 /// A topic partition, ordered by topic then partition.
@@ -33,6 +35,13 @@ pub struct MirrorFilter {
 }
 
 impl MirrorFilter {
+    /// The topics and groups the settings' mirror carries (its scope), without the mirror's own
+    /// and `extra_topics`.
+    pub fn of(settings: &crate::settings::Settings, extra_topics: &[&str]) -> Result<MirrorFilter> {
+        let internal_groups = vec![settings.mirror_group_id(), format!("{}-connect", settings.mirror.name)];
+        MirrorFilter::with_scope(settings.mirror_scope(extra_topics)?, &settings.mirror.groups_pattern, &internal_groups)
+    }
+
     /// `include`/`groups` are the mirror's patterns (Java regular expressions, anchored as
     /// MirrorMaker anchors them); the excludes are MirrorMaker's defaults plus amqdr's own
     /// clients and the mirror's internal topics and groups.
@@ -117,7 +126,7 @@ pub struct KafkaSite {
 impl KafkaSite {
     /// Connect (and check the cluster answers within the connection timeout).
     pub fn connect(conn: &ConnectionSettings) -> Result<KafkaSite> {
-        crate::verify::connection::probe(conn, None)?;
+        crate::kafka::connection::probe(conn, None)?;
         let (meta, _) = clients::consumer(conn, "amqdr-dr")?;
         let admin = conn.client_config().create().map_err(|e| anyhow!("creating an admin client for site {}: {e}", conn.label))?;
         Ok(KafkaSite { conn: conn.clone(), meta, admin })
@@ -492,6 +501,17 @@ fn to_record(m: &rdkafka::message::BorrowedMessage<'_>) -> Record {
 /// A checkpoint record: key (group STRING, topic STRING, partition INT32), value (version INT16,
 /// upstreamOffset INT64, offset INT64, metadata STRING), Kafka's protocol encoding (big-endian,
 /// strings with an INT16 length) — org.apache.kafka.connect.mirror.Checkpoint.
+/// What identifies a mirrored record on the other site: MirrorMaker (1 and 2) copies key,
+/// value, headers and timestamp unchanged; offsets and (for MirrorMaker 1) partitions differ.
+pub fn record_identity(r: &Record) -> u64 {
+    let mut h = DefaultHasher::new();
+    r.key.hash(&mut h);
+    r.value.hash(&mut h);
+    r.timestamp.hash(&mut h);
+    r.headers.hash(&mut h);
+    h.finish()
+}
+
 pub fn parse_checkpoint(key: &[u8], value: &[u8]) -> Option<(String, Tp, i64, i64)> {
     struct Reader<'a>(&'a [u8]);
     impl Reader<'_> {
