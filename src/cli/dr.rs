@@ -198,7 +198,7 @@ fn steps_table(steps: &[StepReport]) -> String {
     t.load_preset(comfy_table::presets::NOTHING);
     t.set_header(["STEP", "OUTCOME", "TIME", "DETAIL"]);
     for s in steps {
-        t.add_row([s.step.clone(), s.outcome.clone(), format!("{:.1}s", s.seconds), s.detail.clone()]);
+        t.add_row([s.step.to_string(), s.outcome.to_string(), format!("{:.1}s", s.seconds), s.detail.clone()]);
     }
     format!("{t}\n")
 }

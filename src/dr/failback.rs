@@ -12,7 +12,7 @@ use super::failover::{self, FailoverOptions, GroupOutcome, SwitchReport};
 use super::mirror::{self, RunState};
 use super::offsets::{self, Copies, StrandedPartition};
 use super::rights;
-use super::runbook::{Runbook, StepReport, confirm};
+use super::runbook::{Runbook, Step, StepReport, confirm, save_journal};
 use super::sites;
 use super::{Dr, refuse};
 use crate::acl::{MirrorRights, SiteRights};
@@ -96,10 +96,7 @@ fn promotion_of(dr_roles: &crate::record::Roles) -> Result<PromotionPoint> {
 }
 
 fn failback_journal(a: Option<&SiteState>) -> Journal {
-    match a.and_then(|s| s.journal.clone()) {
-        Some(j) if j.operation == JOURNAL => j,
-        _ => Journal::new(JOURNAL),
-    }
+    Journal::resume(a, JOURNAL).0
 }
 
 fn recreated_topics(j: &Journal) -> BTreeSet<String> {
@@ -272,9 +269,9 @@ pub async fn prepare(dr: &Dr, options: &FailbackOptions) -> Result<PrepareReport
     }
 
     if fenced {
-        book.done_earlier("fence-a");
+        book.done_earlier(Step::FenceA);
     } else {
-        book.step("fence-a", &format!("record site a as fenced at epoch {epoch}"), async {
+        book.step(Step::FenceA, &format!("record site a as fenced at epoch {epoch}"), async {
             let a = dr.sites.get(SiteId::A);
             let rv = match &roles.a {
                 SiteRecord::Present { resource_version, .. } => resource_version.clone(),
@@ -297,7 +294,7 @@ pub async fn prepare(dr: &Dr, options: &FailbackOptions) -> Result<PrepareReport
         .await?;
     }
     // Idempotent: also after an unplanned failover that could not reach site a.
-    book.step("rights", "withdraw the application's Write on site a (fenced)", async {
+    book.step(Step::Rights, "withdraw the application's Write on site a (fenced)", async {
         let mirror = crate::plan::Posture::of_roles(&roles).rights(SiteId::A).mirror;
         Ok(((), rights::apply(dr, SiteId::A, SiteRights { mirror, fenced: true }, rights::Enforce::Await, options.switch.timeout).await?))
     })
@@ -307,7 +304,7 @@ pub async fn prepare(dr: &Dr, options: &FailbackOptions) -> Result<PrepareReport
     if total > 0 {
         if let (Some(Stranded::Export), Some(path)) = (options.stranded, &options.export_to) {
             let records: Vec<&Record> = tail.iter().flat_map(|(_, r)| r.iter()).collect();
-            book.step("export-stranded", &format!("write {total} record(s) to {}", path.display()), async {
+            book.step(Step::ExportStranded, &format!("write {total} record(s) to {}", path.display()), async {
                 export(path, &records)?;
                 Ok(((), format!("{total} record(s) written to {}", path.display())))
             })
@@ -316,7 +313,7 @@ pub async fn prepare(dr: &Dr, options: &FailbackOptions) -> Result<PrepareReport
         }
         let topics: Vec<String> = affected.iter().cloned().collect();
         let recreated = book
-            .step("recreate-topics", &format!("recreate {} on site a empty", topics.join(", ")), async {
+            .step(Step::RecreateTopics, &format!("recreate {} on site a empty", topics.join(", ")), async {
                 let k = old.clone();
                 let list = topics.clone();
                 blocking(move || {
@@ -333,10 +330,7 @@ pub async fn prepare(dr: &Dr, options: &FailbackOptions) -> Result<PrepareReport
             let mut all = recreated_topics(&journal);
             all.extend(affected.iter().cloned());
             journal.values.insert(RECREATED.into(), serde_json::to_value(&all)?);
-            let a = dr.sites.get(SiteId::A);
-            let (mut state, rv) = sites::reread(a, dr.settings()).await?;
-            state.journal = Some(journal.clone());
-            sites::write_record(a, dr.settings(), &state, rv.as_deref()).await?;
+            save_journal(dr, SiteId::A, &journal).await?;
         }
     }
     Ok(PrepareReport {
@@ -441,7 +435,7 @@ async fn start_mirror_at(
     // The mirror's user reads on `source` and writes on `target` before the mirror runs.
     let roles = dr.sites.roles().await;
     let posture = crate::plan::Posture::of_roles(&roles);
-    book.step("rights", &format!("the mirror's user reads on site {source} and writes on site {target}"), async {
+    book.step(Step::Rights, &format!("the mirror's user reads on site {source} and writes on site {target}"), async {
         let mut done = Vec::new();
         for site in [source, target] {
             let rights = SiteRights { mirror: MirrorRights::from_source(source), fenced: posture.fenced.contains(&site) };
@@ -454,7 +448,7 @@ async fn start_mirror_at(
         MirrorKind::KafkaMirrorMaker2 => {
             let stopped = MirrorFlow { source, target, running: false, alter_offsets_from: Some(configmap.clone()) };
             book.step(
-                "create-mirror-stopped",
+                Step::CreateMirrorStopped,
                 &format!("apply the mirror {source} -> {target} in site {target} with its connectors stopped"),
                 async {
                     mirror::apply_flow(&cluster, dr.settings(), &material, &stopped, &bootstrap).await?;
@@ -466,7 +460,7 @@ async fn start_mirror_at(
             let connect: Vec<(String, i32, Option<i64>)> =
                 positions.iter().map(|(t, p, next)| (t.clone(), *p, offsets::connect_offset_for_next(*next))).collect();
             book.step(
-                "set-start-offsets",
+                Step::SetStartOffsets,
                 "alter the source connector's offsets through Strimzi (ConfigMap + strimzi.io/connector-offsets)",
                 async {
                     mirror::alter_source_offsets(&cluster, dr.settings(), target, &configmap, &connect, timeout).await?;
@@ -475,7 +469,7 @@ async fn start_mirror_at(
             )
             .await?;
             let running = MirrorFlow { source, target, running: true, alter_offsets_from: Some(configmap.clone()) };
-            book.step("start-mirror", &format!("start the mirror {source} -> {target}"), async {
+            book.step(Step::StartMirror, &format!("start the mirror {source} -> {target}"), async {
                 mirror::apply_flow(&cluster, dr.settings(), &material, &running, &bootstrap).await?;
                 mirror::wait_state(&cluster, dr.settings(), target, RunState::Running, timeout).await?;
                 Ok(((), format!("the mirror {source} -> {target} runs")))
@@ -487,7 +481,7 @@ async fn start_mirror_at(
             let offsets: crate::kafka::site::Offsets = positions.iter().map(|(t, p, n)| ((t.clone(), *p), *n)).collect();
             let k = dr.kafka(source).await?;
             book.step(
-                "set-start-offsets",
+                Step::SetStartOffsets,
                 &format!("commit MirrorMaker 1's group {group} on site {source} at the start positions"),
                 async {
                     let n = offsets.len();
@@ -502,7 +496,7 @@ async fn start_mirror_at(
             )
             .await?;
             let running = MirrorFlow { source, target, running: true, alter_offsets_from: None };
-            book.step("start-mirror", &format!("start the mirror {source} -> {target}"), async {
+            book.step(Step::StartMirror, &format!("start the mirror {source} -> {target}"), async {
                 mirror::apply_flow(&cluster, dr.settings(), &material, &running, &bootstrap).await?;
                 mirror::wait_state(&cluster, dr.settings(), target, RunState::Running, timeout).await?;
                 Ok(((), format!("the mirror {source} -> {target} runs")))
@@ -546,7 +540,7 @@ pub async fn sync(dr: &Dr, options: &FailbackOptions) -> Result<SyncReport> {
     let reverse = mirror::observe(dr.cluster(SiteId::A)?, dr.settings(), SiteId::A).await?;
     let mut start = Vec::new();
     if reverse.state == RunState::Running {
-        book.done_earlier("start-mirror");
+        book.done_earlier(Step::StartMirror);
     } else {
         // Records written to site a since prepare would be stranded behind the reverse mirror.
         let (o, n, f, p, kind, group) = (old.clone(), new.clone(), dr.filter.clone(), promotion.clone(), dr.kind, dr.mm1_group());
@@ -617,10 +611,7 @@ pub async fn switch(dr: &Dr, options: &FailbackOptions) -> Result<SwitchReport> 
     if !tail_only {
         require_failback_roles(dr, &roles).await?;
         let b_direction = roles.b.state().map(|s| s.mirror);
-        let (mut journal, resuming) = match a_state.as_ref().and_then(|s| s.journal.clone()) {
-            Some(j) if j.operation == "failback-switch" => (j, true),
-            _ => (Journal::new("failback-switch"), false),
-        };
+        let (mut journal, resuming) = Journal::resume(a_state.as_ref(), "failback-switch");
         if !resuming && b_direction != Some(Direction::BToA) {
             return Err(refuse("the reverse mirror b -> a is not running", "run `amqdr failback sync` first and let it catch up"));
         }
@@ -643,13 +634,13 @@ pub async fn switch(dr: &Dr, options: &FailbackOptions) -> Result<SwitchReport> 
         groups = switched.groups;
         promotion = switched.promotion;
         if options.switch.dry_run {
-            book.step("remove-reverse-mirror", "delete the mirror b -> a in site a", async { Ok(((), String::new())) }).await?;
-            book.step("restart-forward-mirror", "start the mirror a -> b at site a's end offsets", async { Ok(((), String::new())) })
+            book.step(Step::RemoveReverseMirror, "delete the mirror b -> a in site a", async { Ok(((), String::new())) }).await?;
+            book.step(Step::RestartForwardMirror, "start the mirror a -> b at site a's end offsets", async { Ok(((), String::new())) })
                 .await?;
             return Ok(report(options, book, epoch, promotion, groups));
         }
     }
-    book.step("remove-reverse-mirror", "delete the mirror b -> a in site a", async {
+    book.step(Step::RemoveReverseMirror, "delete the mirror b -> a in site a", async {
         let removed = mirror::delete(dr.cluster(SiteId::A)?, dr.settings(), SiteId::A, options.switch.timeout).await?;
         Ok(((), if removed { "the mirror b -> a is deleted".to_string() } else { "already gone".to_string() }))
     })

@@ -11,8 +11,8 @@
 use super::mirror::{self, RunState};
 use super::offsets::{self, Derivation, PartitionMove};
 use super::rights;
-use super::runbook::{Runbook, StepReport, confirm};
-use super::sites::{self, Site};
+use super::runbook::{Journaled, Runbook, Step, StepReport, confirm};
+use super::sites;
 use super::{Dr, refuse};
 use crate::acl::SiteRights;
 use crate::error::TimedOut;
@@ -28,7 +28,7 @@ use crate::record::{
 use crate::render::MirrorFlow;
 use crate::settings::SiteId;
 use anyhow::{Result, anyhow};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -61,14 +61,31 @@ pub struct PartitionOutcome {
     pub lost: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GroupOutcome {
     pub group: String,
-    /// moved / unchanged / skipped
-    pub result: String,
+    pub result: GroupResult,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub reason: String,
     pub partitions: Vec<PartitionMove>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupResult {
+    Moved,
+    Unchanged,
+    Skipped,
+}
+
+impl std::fmt::Display for GroupResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GroupResult::Moved => "moved",
+            GroupResult::Unchanged => "unchanged",
+            GroupResult::Skipped => "skipped",
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -96,14 +113,6 @@ pub struct SwitchReport {
     pub partitions: Vec<PartitionOutcome>,
     pub groups: Vec<GroupOutcome>,
 }
-
-pub const STEP_QUIESCE: &str = "quiesce";
-pub const STEP_DRAIN: &str = "drain";
-pub const STEP_STOP_MIRROR: &str = "stop-mirror";
-pub const STEP_RIGHTS: &str = "rights";
-pub const STEP_PROMOTION_POINT: &str = "promotion-point";
-pub const STEP_MOVE_GROUPS: &str = "move-groups";
-pub const STEP_FLIP_ROLES: &str = "flip-roles";
 
 /// The Kafka Ready condition of a site (the operator's status, at the current generation).
 pub async fn kafka_ready(dr: &Dr, site: SiteId) -> Result<Readiness> {
@@ -286,7 +295,7 @@ pub async fn move_groups(
             if new_groups.get(&group).is_some_and(|g| !g.is_empty()) {
                 out.push(GroupOutcome {
                     group: group.clone(),
-                    result: "skipped".into(),
+                    result: GroupResult::Skipped,
                     reason: format!("it has members on site {}: offsets of an active group are its own", new.conn.label),
                     partitions: Vec::new(),
                 });
@@ -346,7 +355,7 @@ pub async fn move_groups(
             new.commit(&group, &commit)?;
             out.push(GroupOutcome {
                 group,
-                result: if commit.is_empty() { "unchanged" } else { "moved" }.into(),
+                result: if commit.is_empty() { GroupResult::Unchanged } else { GroupResult::Moved },
                 reason: String::new(),
                 partitions: moves,
             });
@@ -408,21 +417,6 @@ fn mm1_moves(
         }
     }
     Ok(out)
-}
-
-/// The journal of `operation` in the promoted site's record, or a new one.
-fn journal_of(site_state: Option<&SiteState>, operation: &str) -> (Journal, bool) {
-    match site_state.and_then(|s| s.journal.clone()) {
-        Some(j) if j.operation == operation => (j, true),
-        _ => (Journal::new(operation), false),
-    }
-}
-
-/// Save the journal in the promoted site's record (role unchanged).
-async fn save_journal(dr: &Dr, site: &Site, journal: &Journal) -> Result<()> {
-    let (mut state, rv) = sites::reread(site, dr.settings()).await?;
-    state.journal = Some(journal.clone());
-    sites::write_record(site, dr.settings(), &state, rv.as_deref()).await
 }
 
 /// Record the new roles: the promoted site first (higher epoch), then the other one when
@@ -490,6 +484,12 @@ fn partition_outcomes(p: &PromotionPoint, lost: impl Fn(&str, i32) -> Option<i64
         .collect()
 }
 
+/// "2 group(s) moved, 1 skipped" (unchanged ones are not counted).
+fn group_summary(groups: &[GroupOutcome]) -> String {
+    let count = |r: GroupResult| groups.iter().filter(|g| g.result == r).count();
+    format!("{} group(s) moved, {} skipped", count(GroupResult::Moved), count(GroupResult::Skipped))
+}
+
 /// What a planned switch from `from` to `to` produces, for the caller's report.
 pub struct Switched {
     pub promotion: Option<PromotionPoint>,
@@ -514,125 +514,72 @@ pub async fn planned_switch(
     let old = dr.kafka(from).await?;
     let new = dr.kafka(to).await?;
     let topics = mirrored_topics(&old, &dr.filter).await?;
-    let to_site = dr.sites.get(to).clone();
-    let mut groups = Vec::new();
     // What the switch applies (the stopped mirror, the moved rights) comes from the sites'
     // Secrets: a site without them refuses now, before production is quiesced.
     let material = dr.material().await?;
 
-    for (step, plan) in [
-        (STEP_QUIESCE, format!("wait until site {from} has no new records and no active consumer group for {:?}", options.quiet_period)),
-        (STEP_DRAIN, format!("wait until every record of site {from} is on site {to}")),
-        (STEP_STOP_MIRROR, format!("stop the mirror {from} -> {to} (kept, not deleted)")),
-        (
-            STEP_RIGHTS,
+    let mut steps = Journaled::new(dr, to, book, journal);
+    let quiet = format!("wait until site {from} has no new records and no active consumer group for {:?}", options.quiet_period);
+    steps
+        .run(Step::Quiesce, &quiet, async {
+            Ok(((), wait_quiet(old.clone(), dr.filter.clone(), options.quiet_period, options.timeout).await?))
+        })
+        .await?;
+    steps
+        .run(Step::Drain, &format!("wait until every record of site {from} is on site {to}"), async {
+            Ok(((), wait_drained(old.clone(), new.clone(), topics.clone(), dr.kind, dr.mm1_group(), options.timeout).await?))
+        })
+        .await?;
+    steps
+        .run(Step::StopMirror, &format!("stop the mirror {from} -> {to} (kept, not deleted)"), async {
+            let cluster = dr.cluster(to)?;
+            let flow = MirrorFlow { source: from, target: to, running: false, alter_offsets_from: None };
+            let observed = mirror::observe(cluster, dr.settings(), to).await?;
+            let source = observed.source.clone().ok_or_else(|| anyhow!("the mirror into site {to} names no source"))?;
+            mirror::apply_flow(cluster, dr.settings(), &material, &flow, &source).await?;
+            mirror::wait_state(cluster, dr.settings(), to, RunState::Stopped, options.timeout).await?;
+            Ok(((), format!("the mirror {from} -> {to} is stopped")))
+        })
+        .await?;
+    let rights_plan = if demoted_role == Role::Fenced {
+        format!("withdraw the application's Write on site {from} (fenced), grant it on site {to}")
+    } else {
+        format!("grant the application Write on site {to}")
+    };
+    steps
+        .run(Step::Rights, &rights_plan, async {
+            let mirror = crate::plan::Posture::of_roles(&dr.sites.roles().await).rights(to).mirror;
+            let mut done = Vec::new();
             if demoted_role == Role::Fenced {
-                format!("withdraw the application's Write on site {from} (fenced), grant it on site {to}")
-            } else {
-                format!("grant the application Write on site {to}")
-            },
-        ),
-        (STEP_PROMOTION_POINT, "record both sites' end offsets".to_string()),
-        (STEP_MOVE_GROUPS, format!("move consumer groups to site {to} (empty groups only, forward only)")),
-        (STEP_FLIP_ROLES, format!("site {to} primary at epoch {epoch}, site {from} {demoted_role}")),
-    ] {
-        if journal.is_done(step) {
-            book.done_earlier(step);
-            if step == STEP_MOVE_GROUPS
-                && let Some(v) = journal.values.get("groups")
-            {
-                groups = serde_json::from_value(v.clone()).unwrap_or_default();
+                done.push(rights::apply(dr, from, SiteRights { mirror, fenced: true }, rights::Enforce::Await, options.timeout).await?);
             }
-            continue;
-        }
-        let result = match step {
-            STEP_QUIESCE => book
-                .step(step, &plan, async {
-                    Ok(((), wait_quiet(old.clone(), dr.filter.clone(), options.quiet_period, options.timeout).await?))
-                })
-                .await?
-                .is_some(),
-            STEP_DRAIN => book
-                .step(step, &plan, async {
-                    let s = wait_drained(old.clone(), new.clone(), topics.clone(), dr.kind, dr.mm1_group(), options.timeout).await?;
-                    Ok(((), s))
-                })
-                .await?
-                .is_some(),
-            STEP_STOP_MIRROR => book
-                .step(step, &plan, async {
-                    let cluster = dr.cluster(to)?;
-                    let flow = MirrorFlow { source: from, target: to, running: false, alter_offsets_from: None };
-                    let observed = mirror::observe(cluster, dr.settings(), to).await?;
-                    let source = observed.source.clone().ok_or_else(|| anyhow!("the mirror into site {to} names no source"))?;
-                    mirror::apply_flow(cluster, dr.settings(), &material, &flow, &source).await?;
-                    mirror::wait_state(cluster, dr.settings(), to, RunState::Stopped, options.timeout).await?;
-                    Ok(((), format!("the mirror {from} -> {to} is stopped")))
-                })
-                .await?
-                .is_some(),
-            STEP_RIGHTS => book
-                .step(step, &plan, async {
-                    let mirror = crate::plan::Posture::of_roles(&dr.sites.roles().await).rights(to).mirror;
-                    let mut done = Vec::new();
-                    if demoted_role == Role::Fenced {
-                        done.push(
-                            rights::apply(dr, from, SiteRights { mirror, fenced: true }, rights::Enforce::Await, options.timeout).await?,
-                        );
-                    }
-                    done.push(rights::apply(dr, to, SiteRights { mirror, fenced: false }, rights::Enforce::Await, options.timeout).await?);
-                    Ok(((), done.join("; ")))
-                })
-                .await?
-                .is_some(),
-            STEP_PROMOTION_POINT => match book
-                .step(step, &plan, async {
-                    let p = promotion_point(Some(old.clone()), new.clone(), topics.clone(), epoch, from, to, false).await?;
-                    let n: usize = p.topics.values().map(|t| t.len()).sum();
-                    Ok((p, format!("{n} partition(s)")))
-                })
-                .await?
-            {
-                Some(p) => {
-                    journal.values.insert("promotion".into(), serde_json::to_value(&p)?);
-                    true
-                }
-                None => false,
-            },
-            STEP_MOVE_GROUPS => match book
-                .step(step, &plan, async {
-                    let g = move_groups(dr, Some(old.clone()), new.clone(), topics.clone(), options.offset_margin).await?;
-                    let moved = g.iter().filter(|g| g.result == "moved").count();
-                    let skipped = g.iter().filter(|g| g.result == "skipped").count();
-                    Ok((g, format!("{moved} group(s) moved, {skipped} skipped")))
-                })
-                .await?
-            {
-                Some(g) => {
-                    journal.values.insert("groups".into(), serde_json::to_value(&g)?);
-                    groups = g;
-                    true
-                }
-                None => false,
-            },
-            STEP_FLIP_ROLES => {
-                let promotion: Option<PromotionPoint> =
-                    journal.values.get("promotion").and_then(|v| serde_json::from_value(v.clone()).ok());
-                book.step(step, &plan, async {
-                    let p = promotion.clone().ok_or_else(|| anyhow!("no promotion point was recorded"))?;
-                    Ok(((), flip_roles(dr, to, demoted_role, epoch, transition, &p, Direction::None).await?))
-                })
-                .await?
-                .is_some()
-            }
-            _ => unreachable!(),
-        };
-        if result && step != STEP_FLIP_ROLES {
-            journal.done.push(step.to_string());
-            save_journal(dr, &to_site, journal).await?;
-        }
-    }
-    let promotion = journal.values.get("promotion").and_then(|v| serde_json::from_value(v.clone()).ok());
+            done.push(rights::apply(dr, to, SiteRights { mirror, fenced: false }, rights::Enforce::Await, options.timeout).await?);
+            Ok(((), done.join("; ")))
+        })
+        .await?;
+    steps
+        .run(Step::PromotionPoint, "record both sites' end offsets", async {
+            let p = promotion_point(Some(old.clone()), new.clone(), topics.clone(), epoch, from, to, false).await?;
+            let n: usize = p.topics.values().map(|t| t.len()).sum();
+            Ok((p, format!("{n} partition(s)")))
+        })
+        .await?;
+    let groups = steps
+        .run(Step::MoveGroups, &format!("move consumer groups to site {to} (empty groups only, forward only)"), async {
+            let g = move_groups(dr, Some(old.clone()), new.clone(), topics.clone(), options.offset_margin).await?;
+            Ok((g.clone(), group_summary(&g)))
+        })
+        .await?
+        .unwrap_or_default();
+    let promotion: Option<PromotionPoint> = steps.value(Step::PromotionPoint);
+    // Not journaled: the flip writes both records anew, which ends the journal.
+    steps
+        .book
+        .step(Step::FlipRoles, &format!("site {to} primary at epoch {epoch}, site {from} {demoted_role}"), async {
+            let p = promotion.clone().ok_or_else(|| anyhow!("no promotion point was recorded"))?;
+            Ok(((), flip_roles(dr, to, demoted_role, epoch, transition, &p, Direction::None).await?))
+        })
+        .await?;
     Ok(Switched { promotion, groups, epoch })
 }
 
@@ -641,7 +588,7 @@ pub async fn failover(dr: &Dr, options: &FailoverOptions) -> Result<SwitchReport
     let roles = dr.sites.roles().await;
     let operation = if options.unplanned { "failover-unplanned" } else { "failover" };
     let b_state = roles.b.state().cloned();
-    let (mut journal, resuming) = journal_of(b_state.as_ref(), operation);
+    let (mut journal, resuming) = Journal::resume(b_state.as_ref(), operation);
     let verdict = roles.verdict();
     match &verdict {
         Verdict::Primary { site: SiteId::B, epoch, .. } if !resuming => {
@@ -783,12 +730,10 @@ async fn unplanned(
     }
     let new = dr.kafka(SiteId::B).await?;
     let old = if options.force { dr.kafka(SiteId::A).await.ok() } else { None };
-    let to_site = dr.sites.get(SiteId::B).clone();
 
-    if journal.is_done(STEP_STOP_MIRROR) {
-        book.done_earlier(STEP_STOP_MIRROR);
-    } else if book
-        .step(STEP_STOP_MIRROR, "stop the mirror a -> b so nothing of site a reaches site b any more", async {
+    let mut steps = Journaled::new(dr, SiteId::B, book, journal);
+    steps
+        .run(Step::StopMirror, "stop the mirror a -> b so nothing of site a reaches site b any more", async {
             let cluster = dr.cluster(SiteId::B)?;
             let material = dr.material().await?;
             let observed = mirror::observe(cluster, dr.settings(), SiteId::B).await?;
@@ -800,57 +745,39 @@ async fn unplanned(
             mirror::wait_state(cluster, dr.settings(), SiteId::B, RunState::Stopped, options.timeout).await?;
             Ok(((), "the mirror a -> b is stopped".to_string()))
         })
-        .await?
-        .is_some()
-    {
-        journal.done.push(STEP_STOP_MIRROR.into());
-        save_journal(dr, &to_site, journal).await?;
-    }
+        .await?;
 
     // The topics are the DR site's copies: production's list is out of reach.
     let topics = mirrored_topics(&new, &dr.filter).await?;
-    if journal.is_done(STEP_PROMOTION_POINT) {
-        book.done_earlier(STEP_PROMOTION_POINT);
-    } else if let Some(p) = book
-        .step(STEP_PROMOTION_POINT, "record the DR site's end offsets", async {
+    steps
+        .run(Step::PromotionPoint, "record the DR site's end offsets", async {
             let p = promotion_point(old.clone(), new.clone(), topics.clone(), epoch, SiteId::A, SiteId::B, true).await?;
             let n: usize = p.topics.values().map(|t| t.len()).sum();
             Ok((p, format!("{n} partition(s)")))
         })
-        .await?
-    {
-        journal.values.insert("promotion".into(), serde_json::to_value(&p)?);
-        journal.done.push(STEP_PROMOTION_POINT.into());
-        save_journal(dr, &to_site, journal).await?;
-    }
+        .await?;
 
-    let mut groups = Vec::new();
-    if journal.is_done(STEP_MOVE_GROUPS) {
-        book.done_earlier(STEP_MOVE_GROUPS);
-        groups = journal.values.get("groups").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
-    } else if dr.kind == MirrorKind::KafkaMirrorMaker && old.is_none() {
-        book.skipped(STEP_MOVE_GROUPS, "MirrorMaker 1 syncs no group offsets and site a is gone: groups on b keep their offsets");
-    } else if let Some(g) = book
-        .step(STEP_MOVE_GROUPS, "move consumer groups to site b from MirrorMaker 2's last checkpoints", async {
-            let g = move_groups(dr, old.clone(), new.clone(), topics.clone(), options.offset_margin).await?;
-            let moved = g.iter().filter(|g| g.result == "moved").count();
-            Ok((g, format!("{moved} group(s) moved")))
-        })
-        .await?
-    {
-        journal.values.insert("groups".into(), serde_json::to_value(&g)?);
-        journal.done.push(STEP_MOVE_GROUPS.into());
-        save_journal(dr, &to_site, journal).await?;
-        groups = g;
-    }
+    let groups = if dr.kind == MirrorKind::KafkaMirrorMaker && old.is_none() && !steps.is_done(Step::MoveGroups) {
+        steps.book.skipped(Step::MoveGroups, "MirrorMaker 1 syncs no group offsets and site a is gone: groups on b keep their offsets");
+        Vec::new()
+    } else {
+        steps
+            .run(Step::MoveGroups, "move consumer groups to site b from MirrorMaker 2's last checkpoints", async {
+                let g = move_groups(dr, old.clone(), new.clone(), topics.clone(), options.offset_margin).await?;
+                Ok((g.clone(), group_summary(&g)))
+            })
+            .await?
+            .unwrap_or_default()
+    };
 
-    let promotion: Option<PromotionPoint> = journal.values.get("promotion").and_then(|v| serde_json::from_value(v.clone()).ok());
-    book.step(STEP_FLIP_ROLES, &format!("site b primary at epoch {epoch}, site a fenced (when reachable)"), async {
+    let promotion: Option<PromotionPoint> = steps.value(Step::PromotionPoint);
+    let book = steps.book;
+    book.step(Step::FlipRoles, &format!("site b primary at epoch {epoch}, site a fenced (when reachable)"), async {
         let p = promotion.clone().ok_or_else(|| anyhow!("no promotion point was recorded"))?;
         Ok(((), flip_roles(dr, SiteId::B, Role::Fenced, epoch, Transition::FailoverUnplanned, &p, Direction::None).await?))
     })
     .await?;
-    book.step(STEP_RIGHTS, "withdraw the application's Write on site a (when reachable)", async {
+    book.step(Step::Rights, "withdraw the application's Write on site a (when reachable)", async {
         let mirror = crate::plan::Posture::of_roles(&dr.sites.roles().await).rights(SiteId::A).mirror;
         if dr.cluster(SiteId::A).is_err() {
             return Ok(((), "site a is unreachable: `amqdr failback prepare` withdraws it once site a is back".to_string()));

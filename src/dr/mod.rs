@@ -24,8 +24,8 @@ pub mod sites;
 pub mod status;
 pub mod topics;
 
-use crate::kafka::site::{KafkaSite, MirrorFilter};
 use crate::kafka::blocking;
+use crate::kafka::site::{KafkaSite, MirrorFilter};
 use crate::kube::client::Cluster;
 use crate::material::{Material, Provenance};
 use crate::profile::MirrorKind;

@@ -210,6 +210,14 @@ impl Journal {
         Journal { operation: operation.into(), started: now_rfc3339(), done: Vec::new(), values: BTreeMap::new() }
     }
 
+    /// The journal of `operation` in a site's record (resuming: true), or a new one.
+    pub fn resume(state: Option<&SiteState>, operation: &str) -> (Journal, bool) {
+        match state.and_then(|s| s.journal.clone()) {
+            Some(j) if j.operation == operation => (j, true),
+            _ => (Journal::new(operation), false),
+        }
+    }
+
     pub fn is_done(&self, step: &str) -> bool {
         self.done.iter().any(|s| s == step)
     }
