@@ -9,7 +9,6 @@ use crate::plan::{Plan, Scope};
 use crate::render::mirror::Mm2Config;
 use crate::settings::{Diagnostics, Settings, SettingsSource, Sources, validate};
 use anyhow::{Result, bail};
-use std::process::ExitCode;
 
 pub struct PlanOptions {
     pub scope: Scope,
@@ -50,7 +49,7 @@ pub fn render_plan(sources: &Sources, options: &PlanOptions) -> Result<String> {
     show::format_plan(&plan, &settings, &diagnostics.warnings, options.format, options.show_secrets)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PropertiesKind {
     Mm2,
     Mm1Consumer,
@@ -93,7 +92,7 @@ struct RunSummary<'a> {
 
 /// `install` / `mirror deploy`: connect, preflight, reuse what the cluster holds, build the Plan
 /// and run it. Prints the summary on stdout (a table, or JSON with `-o json`).
-pub async fn apply_plan(command: &str, sources: &Sources, options: &ApplyOptions) -> Result<ExitCode> {
+pub async fn apply_plan(command: &str, sources: &Sources, options: &ApplyOptions) -> Result<()> {
     use crate::kube::{client::Clusters, cluster_state};
     use crate::plan::executor;
     let started = std::time::Instant::now();
@@ -152,7 +151,7 @@ pub async fn apply_plan(command: &str, sources: &Sources, options: &ApplyOptions
         output::stdout(summary_table(&execution.reports, summary.seconds))?;
     }
     match execution.errors.into_iter().next() {
-        None => Ok(ExitCode::SUCCESS),
+        None => Ok(()),
         Some(first) => Err(first.context(format!(
             "{command} did not finish; fix the cause and re-run `amqdr {command}`: steps already done are reported unchanged"
         ))),
@@ -170,7 +169,7 @@ fn summary_table(reports: &[crate::plan::executor::StepReport], seconds: f64) ->
 
 /// `uninstall`: the Plan's objects deleted in reverse order. Secret material does not matter
 /// for deletion, so the Plan is built with offline material.
-pub async fn uninstall(sources: &Sources, options: &crate::plan::teardown::UninstallOptions, json: bool) -> Result<ExitCode> {
+pub async fn uninstall(sources: &Sources, options: &crate::plan::teardown::UninstallOptions, json: bool) -> Result<()> {
     use crate::kube::client::Clusters;
     use crate::plan::teardown;
     let (source, _) = load_settings(sources)?;
@@ -208,7 +207,7 @@ pub async fn uninstall(sources: &Sources, options: &crate::plan::teardown::Unins
         output::stdout(text)?;
     }
     match failed.first() {
-        None => Ok(ExitCode::SUCCESS),
+        None => Ok(()),
         Some(r) => bail!(
             "uninstall failed for {} {}: {}\n  fix: re-run `amqdr uninstall` once the cause is fixed",
             r.kind,
@@ -218,8 +217,9 @@ pub async fn uninstall(sources: &Sources, options: &crate::plan::teardown::Unins
     }
 }
 
-/// `status`: every object of the Plan, present or missing, ready or not.
-pub async fn status(sources: &Sources, json: bool) -> Result<ExitCode> {
+/// `status --objects`: every object of the Plan, present or missing, ready or not. True when
+/// every object is present (and ready, where it has a readiness).
+pub async fn status(sources: &Sources, json: bool) -> Result<bool> {
     use crate::kube::client::Clusters;
     use crate::plan::teardown;
     let (source, _) = load_settings(sources)?;
@@ -231,9 +231,7 @@ pub async fn status(sources: &Sources, json: bool) -> Result<ExitCode> {
     if json {
         output::stdout_json(&serde_json::json!({"healthy": healthy, "objects": rows}))?;
     } else {
-        let mut table = comfy_table::Table::new();
-        table.load_preset(comfy_table::presets::NOTHING);
-        table.set_header(["SITE", "KIND", "NAMESPACE/NAME", "STATE", "DETAIL"]);
+        let mut table = crate::output::table(&["SITE", "KIND", "NAMESPACE/NAME", "STATE", "DETAIL"]);
         for r in &rows {
             let name = match &r.namespace {
                 Some(ns) => format!("{ns}/{}", r.name),
@@ -243,13 +241,5 @@ pub async fn status(sources: &Sources, json: bool) -> Result<ExitCode> {
         }
         output::stdout(format_args!("{table}\n"))?;
     }
-    Ok(if healthy { ExitCode::SUCCESS } else { ExitCode::from(crate::error::exit::CHECK_FAILED) })
-}
-
-/// A command path that this build does not provide yet: say so, exit non-zero.
-pub fn not_yet(what: &str) -> Result<ExitCode> {
-    bail!(
-        UsageError::new(format!("{what} is not implemented in this build of amqdr"))
-            .with_hint("use `amqdr render` / `--dry-run` to see the Plan")
-    )
+    Ok(healthy)
 }

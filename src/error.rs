@@ -16,7 +16,8 @@ pub mod exit {
 }
 
 /// Bad input found before any cluster call; exit code 2.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", self.text())]
 pub struct UsageError {
     pub message: String,
     pub hint: Option<String>,
@@ -40,23 +41,22 @@ impl UsageError {
     }
 }
 
-impl fmt::Display for UsageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.field {
-            Some(field) if !field.is_empty() && !self.message.starts_with(field.as_str()) => write!(f, "{field}: {}", self.message)?,
-            _ => f.write_str(&self.message)?,
-        }
+impl UsageError {
+    /// The message, prefixed with the settings path it is about, then the fix.
+    fn text(&self) -> String {
+        let mut out = match &self.field {
+            Some(field) if !field.is_empty() && !self.message.starts_with(field.as_str()) => format!("{field}: {}", self.message),
+            _ => self.message.clone(),
+        };
         if let Some(hint) = &self.hint {
-            write!(f, "\n  fix: {hint}")?;
+            out.push_str(&format!("\n  fix: {hint}"));
         }
-        Ok(())
+        out
     }
 }
 
-impl std::error::Error for UsageError {}
-
 /// Several validation problems reported together.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub struct InvalidSettings(pub Vec<UsageError>);
 
 impl fmt::Display for InvalidSettings {
@@ -73,31 +73,15 @@ impl fmt::Display for InvalidSettings {
     }
 }
 
-impl std::error::Error for InvalidSettings {}
-
 /// A check that ran and failed (exit code 3), as opposed to one that could not run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
 pub struct CheckFailed(pub String);
 
-impl fmt::Display for CheckFailed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for CheckFailed {}
-
 /// A wait that ran out of time (exit code 4).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
 pub struct TimedOut(pub String);
-
-impl fmt::Display for TimedOut {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for TimedOut {}
 
 /// The exit code for an error chain: the first typed error found decides.
 pub fn exit_code(err: &anyhow::Error) -> u8 {

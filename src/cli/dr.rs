@@ -3,12 +3,11 @@
 
 use super::SettingsArgs;
 use super::install::{humantime_duration, runtime};
-use super::uninstall::ReportFormat;
+use super::output_args::ReportOutput;
 use crate::dr::failback::{self, FailbackOptions, Stranded};
-use crate::dr::failover::{self, FailoverOptions, SwitchReport};
-use crate::dr::runbook::StepReport;
+use crate::dr::failover::{self, FailoverOptions};
 use crate::dr::sites::SiteInputs;
-use crate::dr::{Dr, status};
+use crate::dr::{Dr, report, status};
 use crate::kafka::connection::ConnectionInputs;
 use anyhow::Result;
 use clap::{Args, Subcommand};
@@ -19,38 +18,37 @@ use std::time::Duration;
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Kafka connection (default: read from each site's cluster)")]
 pub struct DrConnectionArgs {
-    /// Site a's Kafka bootstrap (HOST:PORT). [env: AMQDR_SITE_A_BOOTSTRAP]
-    #[arg(long, value_name = "HOST:PORT", global = true)]
+    /// Site a's Kafka bootstrap (HOST:PORT).
+    #[arg(long, value_name = "HOST:PORT", env = "AMQDR_SITE_A_BOOTSTRAP", global = true)]
     pub site_a_bootstrap: Option<String>,
 
-    /// Site b's Kafka bootstrap (HOST:PORT). [env: AMQDR_SITE_B_BOOTSTRAP]
-    #[arg(long, value_name = "HOST:PORT", global = true)]
+    /// Site b's Kafka bootstrap (HOST:PORT).
+    #[arg(long, value_name = "HOST:PORT", env = "AMQDR_SITE_B_BOOTSTRAP", global = true)]
     pub site_b_bootstrap: Option<String>,
 
-    /// PEM CA certificate of the (shared) cluster CA. [env: AMQDR_CA_FILE]
-    #[arg(long, value_name = "FILE", global = true)]
+    /// PEM CA certificate of the (shared) cluster CA.
+    #[arg(long, value_name = "FILE", env = "AMQDR_CA_FILE", global = true)]
     pub ca_file: Option<PathBuf>,
 
-    /// SCRAM-SHA-512 user DR operations act as (default: the settings' dr.user). [env: AMQDR_DR_USER]
-    #[arg(long, global = true)]
+    /// SCRAM-SHA-512 user DR operations act as (default: the settings' dr.user).
+    #[arg(long, env = "AMQDR_DR_USER", global = true)]
     pub user: Option<String>,
 
-    /// File holding that user's password (default: its Secret in each site). [env: AMQDR_DR_PASSWORD_FILE]
-    #[arg(long, value_name = "FILE", global = true)]
+    /// File holding that user's password (default: its Secret in each site).
+    #[arg(long, value_name = "FILE", env = "AMQDR_DR_PASSWORD_FILE", global = true)]
     pub dr_password_file: Option<PathBuf>,
 }
 
 impl DrConnectionArgs {
     fn inputs(&self) -> SiteInputs {
-        let env_string = |v: &str| std::env::var(v).ok().filter(|s| !s.is_empty());
-        let one = |bootstrap: &Option<String>, env: &str| ConnectionInputs {
-            bootstrap: bootstrap.clone().or_else(|| env_string(env)),
-            ca_file: self.ca_file.clone().or_else(|| env_string("AMQDR_CA_FILE").map(PathBuf::from)),
-            user: self.user.clone().or_else(|| env_string("AMQDR_DR_USER")),
-            password_file: self.dr_password_file.clone().or_else(|| env_string("AMQDR_DR_PASSWORD_FILE").map(PathBuf::from)),
+        let one = |bootstrap: &Option<String>| ConnectionInputs {
+            bootstrap: bootstrap.clone(),
+            ca_file: self.ca_file.clone(),
+            user: self.user.clone(),
+            password_file: self.dr_password_file.clone(),
             client_config: None,
         };
-        SiteInputs { a: one(&self.site_a_bootstrap, "AMQDR_SITE_A_BOOTSTRAP"), b: one(&self.site_b_bootstrap, "AMQDR_SITE_B_BOOTSTRAP") }
+        SiteInputs { a: one(&self.site_a_bootstrap), b: one(&self.site_b_bootstrap) }
     }
 }
 
@@ -74,8 +72,8 @@ pub struct StatusArgs {
     #[arg(long, value_parser = humantime_duration, default_value = "20s")]
     pub timeout: Duration,
 
-    #[arg(long, short = 'o', value_enum, default_value_t = ReportFormat::Table)]
-    pub output: ReportFormat,
+    #[command(flatten)]
+    pub output: ReportOutput,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -100,8 +98,8 @@ pub struct SwitchArgs {
     #[arg(long, value_parser = humantime_duration, default_value = "10m")]
     pub timeout: Duration,
 
-    #[arg(long, short = 'o', value_enum, default_value_t = ReportFormat::Table)]
-    pub output: ReportFormat,
+    #[command(flatten)]
+    pub output: ReportOutput,
 }
 
 #[derive(Debug, Args)]
@@ -167,17 +165,20 @@ pub(super) async fn dr(settings: &SettingsArgs, connection: &DrConnectionArgs, t
 pub fn run_status(args: StatusArgs) -> Result<ExitCode> {
     if args.objects {
         let sources = args.settings.sources()?;
-        return runtime()?.block_on(crate::deploy::status(&sources, args.output == ReportFormat::Json));
+        let healthy = runtime()?.block_on(crate::deploy::status(&sources, args.output.json()))?;
+        return Ok(exit_status(healthy));
     }
     runtime()?.block_on(async {
         let dr = dr(&args.settings, &args.connection, args.timeout).await?;
         let s = status::status(&dr, args.max_lag_seconds).await?;
-        match args.output {
-            ReportFormat::Json => crate::output::stdout_json(&s)?,
-            ReportFormat::Table => crate::output::stdout(status::table(&s))?,
-        }
-        Ok(if s.healthy { ExitCode::SUCCESS } else { ExitCode::from(crate::error::exit::CHECK_FAILED) })
+        args.output.print(&s, status::table)?;
+        Ok(exit_status(s.healthy))
     })
+}
+
+/// A report that was printed whole: exit 3 when it found a problem.
+fn exit_status(healthy: bool) -> ExitCode {
+    if healthy { ExitCode::SUCCESS } else { ExitCode::from(crate::error::exit::CHECK_FAILED) }
 }
 
 fn switch_options(s: &SwitchArgs) -> FailoverOptions {
@@ -193,64 +194,6 @@ fn switch_options(s: &SwitchArgs) -> FailoverOptions {
     }
 }
 
-fn steps_table(steps: &[StepReport]) -> String {
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::NOTHING);
-    t.set_header(["STEP", "OUTCOME", "TIME", "DETAIL"]);
-    for s in steps {
-        t.add_row([s.step.to_string(), s.outcome.to_string(), format!("{:.1}s", s.seconds), s.detail.clone()]);
-    }
-    format!("{t}\n")
-}
-
-fn switch_table(r: &SwitchReport) -> String {
-    let mut out = steps_table(&r.steps);
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::NOTHING);
-    t.set_header(["TOPIC", "PARTITION", "OLD PRIMARY END", "NEW PRIMARY END", "LOST"]);
-    for p in &r.partitions {
-        let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "?".into());
-        t.add_row([p.topic.clone(), p.partition.to_string(), opt(p.old_primary_end), p.new_primary_end.to_string(), opt(p.lost)]);
-    }
-    if !r.partitions.is_empty() {
-        out.push_str(&format!("\n{t}\n"));
-    }
-    for g in &r.groups {
-        let moves: Vec<String> = g
-            .partitions
-            .iter()
-            .map(|m| {
-                let how =
-                    serde_json::to_value(m.derivation).ok().and_then(|v| v["method"].as_str().map(str::to_string)).unwrap_or_default();
-                format!("{}/{} {:?} -> {:?} ({how})", m.topic, m.partition, m.target_before, m.target_after)
-            })
-            .collect();
-        out.push_str(&format!(
-            "group {}: {}{} {}\n",
-            g.group,
-            g.result,
-            if g.reason.is_empty() { String::new() } else { format!(" ({})", g.reason) },
-            moves.join(", ")
-        ));
-    }
-    let rpo = match (r.rpo.records, r.rpo.seconds) {
-        (Some(n), Some(s)) => format!("{n} records, {s:.1}s"),
-        _ => "unknown".into(),
-    };
-    out.push_str(&format!(
-        "{} {} -> {}: {} at epoch {}; RTO {:.1}s; RPO {rpo} ({})\n",
-        r.operation, r.from, r.to, r.result, r.epoch, r.rto_seconds, r.rpo.basis
-    ));
-    out
-}
-
-fn print<T: serde::Serialize>(format: ReportFormat, value: &T, table: impl FnOnce(&T) -> String) -> Result<()> {
-    match format {
-        ReportFormat::Json => crate::output::stdout_json(value),
-        ReportFormat::Table => crate::output::stdout(table(value)),
-    }
-}
-
 pub fn run_failover(args: FailoverArgs) -> Result<ExitCode> {
     let mut options = switch_options(&args.switch);
     options.unplanned = args.unplanned;
@@ -259,7 +202,7 @@ pub fn run_failover(args: FailoverArgs) -> Result<ExitCode> {
     runtime()?.block_on(async {
         let dr = dr(&args.settings, &args.connection, args.switch.timeout.min(Duration::from_secs(60))).await?;
         let report = failover::failover(&dr, &options).await?;
-        print(args.switch.output, &report, switch_table)?;
+        args.switch.output.print(&report, report::switch)?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -276,42 +219,15 @@ pub fn run_failback(cmd: FailbackCommand) -> Result<ExitCode> {
         match which {
             "prepare" => {
                 let r = failback::prepare(&dr, &options).await?;
-                print(args.switch.output, &r, |r| {
-                    let mut out = steps_table(&r.steps);
-                    for p in r.partitions.iter().filter(|p| p.stranded > 0) {
-                        out.push_str(&format!(
-                            "stranded {}/{}: {} record(s) in [{}, {})\n",
-                            p.topic, p.partition, p.stranded, p.from, p.end
-                        ));
-                    }
-                    out.push_str(&format!(
-                        "failback prepare: {}; {} stranded record(s){}{}\n",
-                        r.result,
-                        r.stranded_records,
-                        r.exported_to.as_ref().map(|f| format!(", exported to {f}")).unwrap_or_default(),
-                        if r.recreated_topics.is_empty() {
-                            String::new()
-                        } else {
-                            format!(", recreated: {}", r.recreated_topics.join(", "))
-                        }
-                    ));
-                    out
-                })?;
+                args.switch.output.print(&r, report::prepare)?;
             }
             "sync" => {
                 let r = failback::sync(&dr, &options).await?;
-                print(args.switch.output, &r, |r| {
-                    let mut out = steps_table(&r.steps);
-                    for t in &r.lag {
-                        out.push_str(&format!("lag b -> a {}: {} records, {:.1}s\n", t.topic, t.records, t.seconds));
-                    }
-                    out.push_str(&format!("failback sync: {}\n", r.result));
-                    out
-                })?;
+                args.switch.output.print(&r, report::sync)?;
             }
             _ => {
                 let r = failback::switch(&dr, &options).await?;
-                print(args.switch.output, &r, switch_table)?;
+                args.switch.output.print(&r, report::switch)?;
             }
         }
         Ok(ExitCode::SUCCESS)

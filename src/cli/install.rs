@@ -3,7 +3,6 @@
 use super::SettingsArgs;
 use crate::deploy::{self, PlanOptions};
 use crate::plan::Scope;
-use crate::plan::show::PlanFormat;
 use anyhow::Result;
 use clap::Args;
 use std::process::ExitCode;
@@ -18,9 +17,8 @@ pub struct InstallArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Output format: with --dry-run the plan/YAML/JSON of the Plan; otherwise the run summary (plan = progress and a table).
-    #[arg(long, short = 'o', value_enum, default_value_t = PlanFormat::Plan)]
-    pub output: PlanFormat,
+    #[command(flatten)]
+    pub output: super::output_args::PlanOutput,
 
     /// Print Secret values in --dry-run output instead of <redacted>.
     #[arg(long)]
@@ -49,11 +47,13 @@ pub fn humantime_duration(text: &str) -> Result<Duration, String> {
 
 pub fn run(args: InstallArgs) -> Result<ExitCode> {
     let sources = args.settings.sources()?;
-    let options = PlanOptions { scope: Scope::Install, no_mirror: args.no_mirror, format: args.output, show_secrets: args.show_secrets };
+    let options =
+        PlanOptions { scope: Scope::Install, no_mirror: args.no_mirror, format: args.output.format, show_secrets: args.show_secrets };
     if args.dry_run {
         crate::output::stdout(deploy::render_plan(&sources, &options)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let apply = deploy::ApplyOptions { plan: options, timeout: args.timeout, force_conflicts: args.force_conflicts };
-    runtime()?.block_on(deploy::apply_plan("install", &sources, &apply))
+    runtime()?.block_on(deploy::apply_plan("install", &sources, &apply))?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -4,7 +4,6 @@
 use super::SettingsArgs;
 use crate::deploy::{self, PlanOptions};
 use crate::plan::Scope;
-use crate::plan::show::PlanFormat;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
@@ -39,8 +38,8 @@ pub struct SyncTopicsArgs {
     #[arg(long, value_parser = super::install::humantime_duration, default_value = "20s")]
     pub timeout: Duration,
 
-    #[arg(long, short = 'o', value_enum, default_value_t = super::uninstall::ReportFormat::Table)]
-    pub output: super::uninstall::ReportFormat,
+    #[command(flatten)]
+    pub output: super::output_args::ReportOutput,
 }
 
 #[derive(Debug, Args)]
@@ -56,8 +55,8 @@ pub struct DeployArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    #[arg(long, short = 'o', value_enum, default_value_t = PlanFormat::Plan)]
-    pub output: PlanFormat,
+    #[command(flatten)]
+    pub output: super::output_args::PlanOutput,
 
     #[arg(long)]
     pub show_secrets: bool,
@@ -83,34 +82,20 @@ pub fn run(cmd: MirrorCommand) -> Result<ExitCode> {
             if let Some(b) = &args.source_bootstrap {
                 sources.flag("--source-bootstrap", "mirror.sourceBootstrap", b.clone());
             }
-            let options = PlanOptions { scope: Scope::MirrorOnly, no_mirror: false, format: args.output, show_secrets: args.show_secrets };
+            let options =
+                PlanOptions { scope: Scope::MirrorOnly, no_mirror: false, format: args.output.format, show_secrets: args.show_secrets };
             if args.dry_run {
                 crate::output::stdout(deploy::render_plan(&sources, &options)?)?;
                 return Ok(ExitCode::SUCCESS);
             }
             let apply = deploy::ApplyOptions { plan: options, timeout: args.timeout, force_conflicts: false };
-            super::install::runtime()?.block_on(deploy::apply_plan("mirror deploy", &sources, &apply))
+            super::install::runtime()?.block_on(deploy::apply_plan("mirror deploy", &sources, &apply))?;
+            Ok(ExitCode::SUCCESS)
         }
         MirrorCommand::SyncTopics(args) => super::install::runtime()?.block_on(async {
             let dr = super::dr::dr(&args.settings, &args.connection, args.timeout).await?;
             let report = crate::dr::topics::sync(&dr, args.dry_run).await?;
-            match args.output {
-                super::uninstall::ReportFormat::Json => crate::output::stdout_json(&report)?,
-                super::uninstall::ReportFormat::Table => {
-                    let verb = if report.dry_run { "would" } else { "did" };
-                    let mut text = format!(
-                        "site {} -> site {}: {} topic(s) in scope, {} change(s)\n",
-                        report.source,
-                        report.target,
-                        report.topics_in_scope,
-                        report.actions.len()
-                    );
-                    for a in &report.actions {
-                        text.push_str(&format!("  {verb}: {}\n", a.describe()));
-                    }
-                    crate::output::stdout(text)?;
-                }
-            }
+            args.output.print(&report, crate::dr::report::sync_topics)?;
             Ok(ExitCode::SUCCESS)
         }),
         MirrorCommand::Properties(args) => {

@@ -4,10 +4,12 @@
 mod dr;
 mod install;
 mod mirror;
+mod output_args;
 mod render;
 mod serve;
 mod settings_args;
 mod uninstall;
+mod values;
 mod verify;
 
 pub use settings_args::SettingsArgs;

@@ -3,7 +3,6 @@
 use super::SettingsArgs;
 use crate::deploy::{self, PlanOptions};
 use crate::plan::Scope;
-use crate::plan::show::PlanFormat;
 use anyhow::Result;
 use clap::Args;
 use std::process::ExitCode;
@@ -13,9 +12,8 @@ pub struct RenderArgs {
     #[command(flatten)]
     pub settings: SettingsArgs,
 
-    /// Output: the step list, every manifest as YAML, or JSON.
-    #[arg(long, short = 'o', value_enum, default_value_t = PlanFormat::Plan)]
-    pub output: PlanFormat,
+    #[command(flatten)]
+    pub output: super::output_args::PlanOutput,
 
     /// Print Secret values instead of <redacted> (certificates are always shown).
     #[arg(long)]
@@ -38,7 +36,7 @@ pub fn run(args: RenderArgs) -> Result<ExitCode> {
     }
     let text = deploy::render_plan(
         &sources,
-        &PlanOptions { scope: Scope::Install, no_mirror: args.no_mirror, format: args.output, show_secrets: args.show_secrets },
+        &PlanOptions { scope: Scope::Install, no_mirror: args.no_mirror, format: args.output.format, show_secrets: args.show_secrets },
     )?;
     crate::output::stdout(text)?;
     Ok(ExitCode::SUCCESS)

@@ -52,6 +52,14 @@ pub struct ServeConnectionArgs {
     #[arg(long, value_name = "HOST:PORT")]
     pub bootstrap: Option<String>,
 
+    /// Site a's bootstrap, from the environment only (which of the two is this site's depends on --site).
+    #[arg(long, value_name = "HOST:PORT", env = "AMQDR_SITE_A_BOOTSTRAP", hide = true)]
+    pub site_a_bootstrap: Option<String>,
+
+    /// Site b's bootstrap, from the environment only.
+    #[arg(long, value_name = "HOST:PORT", env = "AMQDR_SITE_B_BOOTSTRAP", hide = true)]
+    pub site_b_bootstrap: Option<String>,
+
     /// Bootstrap address of the other site, reached with this site's CA, user and password: its
     /// canaries fence this site when it is primary at a higher epoch, and the lag is measured
     /// between the two. [env: AMQDR_SITE_B_BOOTSTRAP / AMQDR_SITE_A_BOOTSTRAP]
@@ -71,12 +79,13 @@ pub struct ServeConnectionArgs {
     pub client_config: Option<PathBuf>,
 }
 
-fn env_string(var: &str) -> Option<String> {
-    std::env::var(var).ok().filter(|v| !v.is_empty())
-}
-
-fn bootstrap_env(site: SiteId) -> Option<String> {
-    env_string(&format!("AMQDR_SITE_{}_BOOTSTRAP", site.as_str().to_uppercase()))
+impl ServeConnectionArgs {
+    fn site_bootstrap(&self, site: SiteId) -> Option<String> {
+        match site {
+            SiteId::A => self.site_a_bootstrap.clone(),
+            SiteId::B => self.site_b_bootstrap.clone(),
+        }
+    }
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
@@ -94,14 +103,14 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         fail_after: args.fail_after.unwrap_or(h.fail_after),
         recover_after: args.recover_after.unwrap_or(h.recover_after),
         connection: ConnectionInputs {
-            bootstrap: c.bootstrap.clone().or_else(|| bootstrap_env(site)),
+            bootstrap: c.bootstrap.clone().or_else(|| c.site_bootstrap(site)),
             ca_file: c.ca_file.clone(),
             user: c.user.clone(),
             // --password-file is the settings' user.passwordFile (also AMQDR_PASSWORD_FILE).
             password_file: settings.user.password_file.clone(),
             client_config: c.client_config.clone(),
         },
-        peer_bootstrap: c.peer_bootstrap.clone().or_else(|| bootstrap_env(site.other())),
+        peer_bootstrap: c.peer_bootstrap.clone().or_else(|| c.site_bootstrap(site.other())),
         settings: settings.clone(),
     };
     for (flag, zero) in [

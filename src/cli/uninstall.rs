@@ -2,19 +2,13 @@
 
 use super::SettingsArgs;
 use super::install::{humantime_duration, runtime};
+use super::output_args::ReportOutput;
 use crate::deploy;
 use crate::plan::teardown::UninstallOptions;
 use anyhow::Result;
 use clap::Args;
 use std::process::ExitCode;
 use std::time::Duration;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
-pub enum ReportFormat {
-    #[default]
-    Table,
-    Json,
-}
 
 #[derive(Debug, Args)]
 pub struct UninstallArgs {
@@ -33,12 +27,13 @@ pub struct UninstallArgs {
     #[arg(long, value_parser = humantime_duration, default_value = "10m")]
     pub timeout: Duration,
 
-    #[arg(long, short = 'o', value_enum, default_value_t = ReportFormat::Table)]
-    pub output: ReportFormat,
+    #[command(flatten)]
+    pub output: ReportOutput,
 }
 
 pub fn run(args: UninstallArgs) -> Result<ExitCode> {
     let sources = args.settings.sources()?;
     let options = UninstallOptions { purge: args.purge, dry_run: args.dry_run, timeout: args.timeout };
-    runtime()?.block_on(deploy::uninstall(&sources, &options, args.output == ReportFormat::Json))
+    runtime()?.block_on(deploy::uninstall(&sources, &options, args.output.json()))?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -40,40 +40,40 @@ pub struct ConnectionArgs {
     #[arg(long, value_name = "HOST:PORT", global = true)]
     pub bootstrap: Option<String>,
 
-    /// Production (site a) bootstrap address. [env: AMQDR_SITE_A_BOOTSTRAP]
-    #[arg(long, value_name = "HOST:PORT", global = true)]
+    /// Production (site a) bootstrap address.
+    #[arg(long, value_name = "HOST:PORT", env = "AMQDR_SITE_A_BOOTSTRAP", global = true)]
     pub source_bootstrap: Option<String>,
 
-    /// DR (site b) bootstrap address. [env: AMQDR_SITE_B_BOOTSTRAP]
-    #[arg(long, value_name = "HOST:PORT", global = true)]
+    /// DR (site b) bootstrap address.
+    #[arg(long, value_name = "HOST:PORT", env = "AMQDR_SITE_B_BOOTSTRAP", global = true)]
     pub target_bootstrap: Option<String>,
 
-    /// PEM CA certificate the brokers' certificates chain to (the shared cluster CA). [env: AMQDR_CA_FILE]
-    #[arg(long, value_name = "FILE", global = true)]
+    /// PEM CA certificate the brokers' certificates chain to (the shared cluster CA).
+    #[arg(long, value_name = "FILE", env = "AMQDR_CA_FILE", global = true)]
     pub ca_file: Option<PathBuf>,
 
-    /// SCRAM-SHA-512 user. [env: AMQDR_USER]
-    #[arg(long, global = true)]
+    /// SCRAM-SHA-512 user.
+    #[arg(long, env = "AMQDR_USER", global = true)]
     pub user: Option<String>,
 
-    /// Java client properties as the seed's client-sasl-scram.properties (PEM trust store). [env: AMQDR_CLIENT_CONFIG]
-    #[arg(long, value_name = "FILE", global = true)]
+    /// Java client properties as the seed's client-sasl-scram.properties (PEM trust store).
+    #[arg(long, value_name = "FILE", env = "AMQDR_CLIENT_CONFIG", global = true)]
     pub client_config: Option<PathBuf>,
 
-    /// Topic to use (default: the settings' topic.name, my-topic). [env: AMQDR_TOPIC]
-    #[arg(long, global = true)]
+    /// Topic to use (default: the settings' topic.name, my-topic).
+    #[arg(long, env = "AMQDR_TOPIC", global = true)]
     pub topic: Option<String>,
 
-    /// MirrorMaker 1 consumer group (default: mirror.groupId). [env: AMQDR_MIRROR_GROUP]
-    #[arg(long, global = true)]
+    /// MirrorMaker 1 consumer group (default: mirror.groupId).
+    #[arg(long, env = "AMQDR_MIRROR_GROUP", global = true)]
     pub mirror_group: Option<String>,
 
-    /// The mirror's Kafka user, for `acl` (default: mirror.name). [env: AMQDR_MIRROR_USER]
-    #[arg(long, global = true)]
+    /// The mirror's Kafka user, for `acl` (default: mirror.name).
+    #[arg(long, env = "AMQDR_MIRROR_USER", global = true)]
     pub mirror_user: Option<String>,
 
-    /// File with the mirror user's password, for `acl` (default: its Secret in site a). [env: AMQDR_MIRROR_PASSWORD_FILE]
-    #[arg(long, value_name = "FILE", global = true)]
+    /// File with the mirror user's password, for `acl` (default: its Secret in site a).
+    #[arg(long, value_name = "FILE", env = "AMQDR_MIRROR_PASSWORD_FILE", global = true)]
     pub mirror_password_file: Option<PathBuf>,
 
     #[command(flatten)]
@@ -171,14 +171,6 @@ pub enum CheckCommand {
     All,
 }
 
-fn env_path(var: &str) -> Option<PathBuf> {
-    std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from)
-}
-
-fn env_string(var: &str) -> Option<String> {
-    std::env::var(var).ok().filter(|v| !v.is_empty())
-}
-
 pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let c = &args.connection;
     let (settings_source, _) = crate::deploy::load_settings(&c.settings.sources()?)?;
@@ -188,18 +180,18 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     };
     let selected = site_of(&args.check);
     let inputs = |site: SiteId| {
-        let (flag, env) = match site {
-            SiteId::A => (&c.source_bootstrap, "AMQDR_SITE_A_BOOTSTRAP"),
-            SiteId::B => (&c.target_bootstrap, "AMQDR_SITE_B_BOOTSTRAP"),
+        let flag = match site {
+            SiteId::A => &c.source_bootstrap,
+            SiteId::B => &c.target_bootstrap,
         };
         let explicit = if selected == Some(site) { c.bootstrap.clone() } else { None };
         ConnectionInputs {
-            bootstrap: explicit.or_else(|| flag.clone()).or_else(|| env_string(env)),
-            ca_file: c.ca_file.clone().or_else(|| env_path("AMQDR_CA_FILE")),
-            user: c.user.clone().or_else(|| env_string("AMQDR_USER")),
+            bootstrap: explicit.or_else(|| flag.clone()),
+            ca_file: c.ca_file.clone(),
+            user: c.user.clone(),
             // --password-file is the settings' user.passwordFile (also AMQDR_PASSWORD_FILE).
-            password_file: c.settings.password_file.clone().or_else(|| env_path("AMQDR_PASSWORD_FILE")),
-            client_config: c.client_config.clone().or_else(|| env_path("AMQDR_CLIENT_CONFIG")),
+            password_file: settings_source.settings.user.password_file.clone(),
+            client_config: c.client_config.clone(),
         }
     };
     let check = match args.check {
@@ -236,10 +228,10 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         check,
         site_a: inputs(SiteId::A),
         site_b: inputs(SiteId::B),
-        topic: c.topic.clone().or_else(|| env_string("AMQDR_TOPIC")),
-        mirror_group: c.mirror_group.clone().or_else(|| env_string("AMQDR_MIRROR_GROUP")),
-        mirror_user: c.mirror_user.clone().or_else(|| env_string("AMQDR_MIRROR_USER")),
-        mirror_password_file: c.mirror_password_file.clone().or_else(|| env_path("AMQDR_MIRROR_PASSWORD_FILE")),
+        topic: c.topic.clone(),
+        mirror_group: c.mirror_group.clone(),
+        mirror_user: c.mirror_user.clone(),
+        mirror_password_file: c.mirror_password_file.clone(),
         timeout: args.timeout,
         format: args.output,
         junit: args.junit,

@@ -18,6 +18,7 @@ pub mod failback;
 pub mod failover;
 pub mod mirror;
 pub mod offsets;
+pub mod report;
 pub mod rights;
 pub mod runbook;
 pub mod sites;

@@ -326,11 +326,8 @@ async fn record_observation(dr: &Dr, target: SiteId, direction: Direction, parts
 
 /// The DR view as a table.
 pub fn table(s: &DrStatus) -> String {
-    use comfy_table::{Table, presets};
     let mut out = String::new();
-    let mut t = Table::new();
-    t.load_preset(presets::NOTHING);
-    t.set_header(["SITE", "KUBE", "KAFKA", "READY", "OPERATOR", "ROLE", "EPOCH"]);
+    let mut t = crate::output::table(&["SITE", "KUBE", "KAFKA", "READY", "OPERATOR", "ROLE", "EPOCH"]);
     let yes_no = |v: Option<bool>| v.map(|b| if b { "yes" } else { "NO" }).unwrap_or("?").to_string();
     for site in &s.sites {
         t.add_row([
@@ -346,9 +343,7 @@ pub fn table(s: &DrStatus) -> String {
     out.push_str(&format!("{t}\n\n"));
     out.push_str(&format!("mirror: {} ({})\n", s.mirror.direction, s.mirror.state));
     if !s.topics.is_empty() {
-        let mut t = Table::new();
-        t.load_preset(presets::NOTHING);
-        t.set_header(["TOPIC", "LAG (RECORDS)", "LAG (SECONDS)"]);
+        let mut t = crate::output::table(&["TOPIC", "LAG (RECORDS)", "LAG (SECONDS)"]);
         for topic in &s.topics {
             t.add_row([topic.topic.clone(), topic.records.to_string(), format!("{:.1}", topic.seconds)]);
         }
@@ -386,12 +381,9 @@ pub fn table(s: &DrStatus) -> String {
 
 /// What DR covers, as `status` prints it: one line when all is covered, else a table of gaps.
 fn coverage_table(c: &Coverage) -> String {
-    use comfy_table::{Table, presets};
     let mut out = format!("DR coverage {} -> {}: {} topic(s) in scope, {} gap(s)\n", c.source, c.target, c.protected_topics, c.gaps());
     if c.gaps() > 0 {
-        let mut t = Table::new();
-        t.load_preset(presets::NOTHING);
-        t.set_header(["GAP", "WHAT", "DETAIL"]);
+        let mut t = crate::output::table(&["GAP", "WHAT", "DETAIL"]);
         for m in &c.missing_topics {
             let age = m.oldest_record_age_seconds.map(|a| format!(", oldest record {a:.0}s old")).unwrap_or_default();
             t.add_row([

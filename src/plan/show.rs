@@ -6,7 +6,7 @@ use crate::settings::{Settings, Warning};
 use anyhow::Result;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PlanFormat {
     /// One line per step: stage, site, step, kind, namespace/name, action.
     #[default]

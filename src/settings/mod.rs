@@ -19,7 +19,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// The production site is always `a`, the disaster-recovery site `b`; mirroring runs a → b.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SiteId {
     A,

@@ -5,12 +5,9 @@ use super::CheckResult;
 use super::checks::PartitionLag;
 use super::perf::MatrixRow;
 use anyhow::Result;
-use comfy_table::{Table, presets};
 
 pub fn table(results: &[CheckResult]) -> String {
-    let mut t = Table::new();
-    t.load_preset(presets::NOTHING);
-    t.set_header(["CHECK", "RESULT", "TIME", "SUMMARY"]);
+    let mut t = crate::output::table(&["CHECK", "RESULT", "TIME", "SUMMARY"]);
     for r in results {
         t.add_row([r.name.clone(), if r.passed { "pass".into() } else { "FAIL".into() }, format!("{:.1}s", r.seconds), r.summary.clone()]);
     }
@@ -49,9 +46,7 @@ pub fn lag_summary(lags: &[PartitionLag]) -> String {
 }
 
 pub fn lag_table(lags: &[PartitionLag]) -> String {
-    let mut t = Table::new();
-    t.load_preset(presets::NOTHING);
-    t.set_header(["PARTITION", "SOURCE END", "TARGET END", "LAG (RECORDS)", "LAG (SECONDS)"]);
+    let mut t = crate::output::table(&["PARTITION", "SOURCE END", "TARGET END", "LAG (RECORDS)", "LAG (SECONDS)"]);
     for l in lags {
         t.add_row([
             l.partition.to_string(),
