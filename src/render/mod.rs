@@ -414,12 +414,8 @@ impl SiteContext {
     pub fn new(settings: &Settings, material: &Material, site: SiteId) -> Self {
         let st = settings.site(site);
         let profile = settings.profile;
-        let b = settings.site(SiteId::B);
         let password_b64 = b64(&material.password);
-        let mirror_password_b64 = b64(&material.mirror_password);
         let ca_cert_b64 = b64(&material.ca.cert_pem);
-        let mm2 = mirror::Mm2Config::from_settings(settings);
-        let images = settings.images();
         SiteContext {
             site: SiteCtx {
                 id: site.to_string(),
@@ -435,34 +431,8 @@ impl SiteContext {
                 default_kafka_version: profile.default_kafka_version().into(),
                 kafka_versions: profile.supported_kafka_versions().iter().map(|v| v.to_string()).collect(),
             },
-            operator: OperatorCtx {
-                service_account: settings.operator.service_account.clone(),
-                image: images.operator.clone(),
-                image_env: images.env().into_iter().map(|(name, value)| EnvVarCtx { name: name.into(), value }).collect(),
-                namespace_labels: operator_namespace_labels(&st.operator_namespace),
-                pull_secret_name: "amqdr-pull-secret".into(),
-                pull_secret_b64: material.pull_secret.as_ref().map(b64),
-                resources: resources_json(&settings.operator.resources),
-            },
-            kafka: KafkaCtx {
-                version: settings.kafka_version().into(),
-                brokers: settings.kafka.brokers,
-                zookeeper: settings.zookeeper_replicas(),
-                controllers: settings.controller_replicas(),
-                listeners: listeners(settings),
-                config: Value::Object(kafka_config(settings)),
-                broker_storage: broker_storage(settings),
-                volume: volume(settings),
-                resources: KafkaResourcesCtx {
-                    broker: resources_json(&settings.kafka.resources.broker),
-                    zookeeper: resources_json(&settings.kafka.resources.zookeeper),
-                    controller: resources_json(&settings.kafka.resources.controller),
-                    entity_operator: resources_json(&settings.kafka.resources.entity_operator),
-                },
-                message_max_bytes: settings.kafka.message_max_bytes,
-                retention_bytes: settings.kafka.retention_bytes,
-                authorization: kafka_authorization(&[]),
-            },
+            operator: OperatorCtx::new(settings, material, st),
+            kafka: KafkaCtx::new(settings),
             topic: TopicCtx {
                 name: settings.topic.name.clone(),
                 resource_name: topic_resource_name(&settings.topic.name),
@@ -486,53 +456,109 @@ impl SiteContext {
                 ca_p12_password_b64: b64(&material.ca_truststore.password),
                 password_b64: password_b64.clone(),
             },
-            mirror: MirrorCtx {
-                name: settings.mirror.name.clone(),
-                user: settings.mirror.name.clone(),
-                replicas: settings.mirror.replicas,
-                connector_state: "running".into(),
-                alter_offsets_configmap: None,
-                topics_exclude: mm2.topics_exclude.clone(),
-                group_id: settings.mirror_group_id(),
-                offset_commit_interval_ms: u64::from(settings.mirror.sync_interval_seconds) * 1000,
-                include: match settings.mirror_kind() {
-                    MirrorKind::KafkaMirrorMaker => mirror::mm1_include(settings),
-                    MirrorKind::KafkaMirrorMaker2 => settings.mirror_include(),
-                },
-                groups_pattern: settings.mirror.groups_pattern.clone(),
-                max_request_size: settings.mirror_max_request_size(),
-                tasks_max: settings.topic.partitions.max(settings.mirror.replicas),
-                resources: resources_json(&settings.mirror.resources),
-                source: MirrorSideCtx {
-                    alias: crate::mirror::SOURCE_ALIAS.into(),
-                    bootstrap: settings.mirror.source_bootstrap.clone().unwrap_or_else(|| DISCOVERED_SOURCE_BOOTSTRAP.into()),
-                    secret_name: format!("{}-source", settings.mirror.name),
-                    ca_cert_b64: ca_cert_b64.clone(),
-                    password_b64: mirror_password_b64.clone(),
-                },
-                target: MirrorSideCtx {
-                    alias: crate::mirror::TARGET_ALIAS.into(),
-                    bootstrap: internal_bootstrap(&b.cluster_name),
-                    secret_name: format!("{}-target", settings.mirror.name),
-                    ca_cert_b64,
-                    password_b64: mirror_password_b64,
-                },
-                connect_config: mm2.connect_json(),
-                source_connector_config: mm2.source_connector_json(),
-                checkpoint_connector_config: mm2.checkpoint_connector_json(),
-                mm1_consumer_config: pairs_json(mirror::mm1_consumer_config(settings).into_iter().filter(|(k, _)| k != "group.id")),
-                mm1_producer_config: pairs_json(mirror::mm1_producer_config(settings)),
+            mirror: MirrorCtx::new(settings, material),
+            health: HealthCtx::new(settings, site),
+        }
+    }
+}
+
+impl OperatorCtx {
+    fn new(settings: &Settings, material: &Material, st: &crate::settings::SiteSettings) -> Self {
+        let images = settings.images();
+        OperatorCtx {
+            service_account: settings.operator.service_account.clone(),
+            image: images.operator.clone(),
+            image_env: images.env().into_iter().map(|(name, value)| EnvVarCtx { name: name.into(), value }).collect(),
+            namespace_labels: operator_namespace_labels(&st.operator_namespace),
+            pull_secret_name: "amqdr-pull-secret".into(),
+            pull_secret_b64: material.pull_secret.as_ref().map(b64),
+            resources: resources_json(&settings.operator.resources),
+        }
+    }
+}
+
+impl KafkaCtx {
+    fn new(settings: &Settings) -> Self {
+        KafkaCtx {
+            version: settings.kafka_version().into(),
+            brokers: settings.kafka.brokers,
+            zookeeper: settings.zookeeper_replicas(),
+            controllers: settings.controller_replicas(),
+            listeners: listeners(settings),
+            config: Value::Object(kafka_config(settings)),
+            broker_storage: broker_storage(settings),
+            volume: volume(settings),
+            resources: KafkaResourcesCtx {
+                broker: resources_json(&settings.kafka.resources.broker),
+                zookeeper: resources_json(&settings.kafka.resources.zookeeper),
+                controller: resources_json(&settings.kafka.resources.controller),
+                entity_operator: resources_json(&settings.kafka.resources.entity_operator),
             },
-            health: HealthCtx {
-                name: health::HEALTH_NAME.into(),
-                image: settings.health.image.clone().unwrap_or_default(),
-                port: settings.health.port,
-                args: health::deployment_args(settings, site),
-                resources: resources_json(&settings.health.resources),
-                route: settings.kafka.listener.kind == ListenerType::Route,
-                dr_state_configmap: crate::record::STATE_CONFIGMAP.into(),
-                ca_secret: format!("{}-cluster-ca-cert", st.cluster_name),
+            message_max_bytes: settings.kafka.message_max_bytes,
+            retention_bytes: settings.kafka.retention_bytes,
+            authorization: kafka_authorization(&[]),
+        }
+    }
+}
+
+impl MirrorCtx {
+    fn new(settings: &Settings, material: &Material) -> Self {
+        let b = settings.site(SiteId::B);
+        let ca_cert_b64 = b64(&material.ca.cert_pem);
+        let mirror_password_b64 = b64(&material.mirror_password);
+        let mm2 = mirror::Mm2Config::from_settings(settings);
+        MirrorCtx {
+            name: settings.mirror.name.clone(),
+            user: settings.mirror.name.clone(),
+            replicas: settings.mirror.replicas,
+            connector_state: "running".into(),
+            alter_offsets_configmap: None,
+            topics_exclude: mm2.topics_exclude.clone(),
+            group_id: settings.mirror_group_id(),
+            offset_commit_interval_ms: u64::from(settings.mirror.sync_interval_seconds) * 1000,
+            include: match settings.mirror_kind() {
+                MirrorKind::KafkaMirrorMaker => mirror::mm1_include(settings),
+                MirrorKind::KafkaMirrorMaker2 => settings.mirror_include(),
             },
+            groups_pattern: settings.mirror.groups_pattern.clone(),
+            max_request_size: settings.mirror_max_request_size(),
+            tasks_max: settings.topic.partitions.max(settings.mirror.replicas),
+            resources: resources_json(&settings.mirror.resources),
+            source: MirrorSideCtx {
+                alias: crate::mirror::SOURCE_ALIAS.into(),
+                bootstrap: settings.mirror.source_bootstrap.clone().unwrap_or_else(|| DISCOVERED_SOURCE_BOOTSTRAP.into()),
+                secret_name: format!("{}-source", settings.mirror.name),
+                ca_cert_b64: ca_cert_b64.clone(),
+                password_b64: mirror_password_b64.clone(),
+            },
+            target: MirrorSideCtx {
+                alias: crate::mirror::TARGET_ALIAS.into(),
+                bootstrap: internal_bootstrap(&b.cluster_name),
+                secret_name: format!("{}-target", settings.mirror.name),
+                ca_cert_b64,
+                password_b64: mirror_password_b64,
+            },
+            connect_config: mm2.connect_json(),
+            source_connector_config: mm2.source_connector_json(),
+            checkpoint_connector_config: mm2.checkpoint_connector_json(),
+            mm1_consumer_config: pairs_json(mirror::mm1_consumer_config(settings).into_iter().filter(|(k, _)| k != "group.id")),
+            mm1_producer_config: pairs_json(mirror::mm1_producer_config(settings)),
+        }
+    }
+}
+
+impl HealthCtx {
+    fn new(settings: &Settings, site: SiteId) -> Self {
+        let st = settings.site(site);
+        HealthCtx {
+            name: health::HEALTH_NAME.into(),
+            image: settings.health.image.clone().unwrap_or_default(),
+            port: settings.health.port,
+            args: health::deployment_args(settings, site),
+            resources: resources_json(&settings.health.resources),
+            route: settings.kafka.listener.kind == ListenerType::Route,
+            dr_state_configmap: crate::record::STATE_CONFIGMAP.into(),
+            ca_secret: format!("{}-cluster-ca-cert", st.cluster_name),
         }
     }
 }

@@ -181,7 +181,21 @@ const CLUSTER_NAME_SUFFIX: &str = "-kafka-bootstrap";
 pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
     let s: &Settings = &src.settings;
     let mut c = Checker { src, errors: Vec::new(), warnings: Vec::new() };
+    check_names(s, &mut c);
+    check_replicas(s, &mut c);
+    check_profile(s, &mut c);
+    check_listener(s, &mut c);
+    check_sizes(s, &mut c);
+    check_images(&mut c, s);
+    check_files(s, &mut c);
+    check_health(s, &mut c);
+    warn_unsafe(s, &mut c);
 
+    if c.errors.is_empty() { Ok(Diagnostics { warnings: c.warnings }) } else { Err(InvalidSettings(c.errors)) }
+}
+
+/// Namespaces, cluster and user names as Kubernetes and Kafka accept them, distinct where they must be.
+fn check_names(s: &Settings, c: &mut Checker<'_>) {
     for site in SiteId::ALL {
         let st = s.site(site);
         let p = format!("sites.{site}");
@@ -240,8 +254,10 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
     if let Err(why) = check_topic_name(&s.topic.name) {
         c.error("topic.name", format!("{:?} is not a valid topic name: {why}", s.topic.name), "choose a legal Kafka topic name");
     }
+}
 
-    // Replica counts.
+/// Replica counts the brokers can carry.
+fn check_replicas(s: &Settings, c: &mut Checker<'_>) {
     c.at_least_one("kafka.brokers", s.kafka.brokers);
     c.at_least_one("topic.partitions", s.topic.partitions);
     c.at_least_one("topic.replicas", s.topic.replicas);
@@ -264,8 +280,10 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
             "set topic.minInsyncReplicas to at most topic.replicas (2 with 3 replicas)",
         );
     }
+}
 
-    // Profile consistency.
+/// What the profile's Strimzi and Kafka versions support.
+fn check_profile(s: &Settings, c: &mut Checker<'_>) {
     let version = s.kafka_version();
     if !s.profile.supported_kafka_versions().contains(&version) {
         c.error(
@@ -314,8 +332,10 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
             }
         }
     }
+}
 
-    // Listener.
+/// The external listener as Strimzi accepts it.
+fn check_listener(s: &Settings, c: &mut Checker<'_>) {
     let listener = &s.kafka.listener;
     if !s.profile.listener_types().contains(&listener.kind) {
         let names: Vec<&str> = s.profile.listener_types().iter().map(|l| l.as_str()).collect();
@@ -370,8 +390,10 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
             "remove kafka.listener.bootstrapHost (the operator reports the load balancer or node address itself), or use --listener route",
         );
     }
+}
 
-    // The seed's notes on large messages and disk.
+/// The seed's notes on large messages and disk, and the broker config the operator owns.
+fn check_sizes(s: &Settings, c: &mut Checker<'_>) {
     if s.kafka.message_max_bytes < 1024 {
         c.error(
             "kafka.messageMaxBytes",
@@ -435,10 +457,10 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
         }
         (StorageKind::Ephemeral, _) => c.warn("kafka.storage.type", "ephemeral storage loses all data when a broker pod restarts"),
     }
+}
 
-    check_images(&mut c, s);
-
-    // Files the settings point at.
+/// Files the settings point at, and the mirror's interval and scope.
+fn check_files(s: &Settings, c: &mut Checker<'_>) {
     if let Some(path) = &s.operator.pull_secret_file
         && let Err(why) = files::read_pull_secret(path)
     {
@@ -475,9 +497,11 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
     if s.mirror.sync_interval_seconds == 0 {
         c.error("mirror.syncIntervalSeconds", "must be at least 1", "use a few seconds (default 10)");
     }
-    check_mirror_scope(s, &mut c);
+    check_mirror_scope(s, c);
+}
 
-    // The health endpoint and its canary.
+/// The health endpoint and its canary.
+fn check_health(s: &Settings, c: &mut Checker<'_>) {
     let h = &s.health;
     if let Err(why) = check_topic_name(&h.canary_topic) {
         c.error("health.canaryTopic", format!("{:?} is not a valid topic name: {why}", h.canary_topic), "choose a legal Kafka topic name");
@@ -506,8 +530,10 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
             "build it (`podman build -f Containerfile .`), push it, and set health.image, e.g. registry.example.com/amqdr:0.1.0",
         );
     }
+}
 
-    // Valid but unsafe for production.
+/// Valid but unsafe for production.
+fn warn_unsafe(s: &Settings, c: &mut Checker<'_>) {
     if s.kafka.brokers < 3 {
         c.warn("kafka.brokers", format!("{} broker(s): a broker failure stops the site; use 3 or more in production", s.kafka.brokers));
     }
@@ -530,8 +556,6 @@ pub fn validate(src: &SettingsSource) -> Result<Diagnostics, InvalidSettings> {
     if !s.mirror.enabled {
         c.warn("mirror.enabled", "no mirroring: the DR site will not receive production data");
     }
-
-    if c.errors.is_empty() { Ok(Diagnostics { warnings: c.warnings }) } else { Err(InvalidSettings(c.errors)) }
 }
 
 /// The mirror's scope (`mirror.include` less `mirror.exclude`) is what DR protects: it must

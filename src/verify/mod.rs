@@ -249,169 +249,185 @@ async fn mirror_identity(
 /// A check to run on a blocking thread.
 type CheckFn = Box<dyn FnOnce() -> Result<CheckResult> + Send>;
 
+/// The sites a verification runs on, connected as the check needs them.
+struct Sites {
+    a: Option<ConnectionSettings>,
+    b: Option<ConnectionSettings>,
+    /// Site a's connection came from its cluster (not from flags).
+    from_cluster: bool,
+    clusters: ClusterCache,
+    topic: String,
+    /// MirrorMaker 1's consumer group (None with MirrorMaker 2).
+    mm1_group: Option<String>,
+}
+
+impl Sites {
+    async fn connect(options: &VerifyOptions) -> Result<Sites> {
+        let needs = |s: SiteId| match &options.check {
+            Check::ProduceConsume { site, .. } | Check::Perf { site, .. } | Check::Latency { site, .. } => *site == s,
+            _ => true,
+        };
+        let clusters = ClusterCache::default();
+        let a = if needs(SiteId::A) { Some(site_connection(options, SiteId::A, &clusters).await?) } else { None };
+        let from_cluster = a.as_ref().is_some_and(|(_, from_cluster)| *from_cluster);
+        let b = if needs(SiteId::B) {
+            Some(site_connection(options, SiteId::B, &clusters).await?.0)
+        } else if matches!(options.check, Check::Perf { site: SiteId::A, .. }) {
+            // The perf test on production also reports the mirror's lag (the seed's table).
+            dr_site_for_mirror_lag(options, &clusters, from_cluster).await
+        } else {
+            None
+        };
+        let mm1_group = (options.settings.mirror_kind() == crate::profile::MirrorKind::KafkaMirrorMaker)
+            .then(|| options.mirror_group.clone().unwrap_or_else(|| options.settings.mirror_group_id()));
+        let topic = options.topic.clone().unwrap_or_else(|| options.settings.topic.name.clone());
+        Ok(Sites { a: a.map(|(c, _)| c), b, from_cluster, clusters, topic, mm1_group })
+    }
+
+    /// A site the check needs (connected by [`Sites::connect`]).
+    fn get(&self, site: SiteId) -> ConnectionSettings {
+        match site {
+            SiteId::A => self.a.clone().expect("site a"),
+            SiteId::B => self.b.clone().expect("site b"),
+        }
+    }
+}
+
 /// Run the selected check(s); print the report; the error chain carries the exit code.
 pub async fn run(options: VerifyOptions) -> Result<()> {
-    let topic = options.topic.clone().unwrap_or_else(|| options.settings.topic.name.clone());
-    let timeout = options.timeout;
-    let mut results: Vec<CheckResult> = Vec::new();
-    let needs = |s: SiteId| match &options.check {
-        Check::ProduceConsume { site, .. } | Check::Perf { site, .. } | Check::Latency { site, .. } => *site == s,
-        _ => true,
-    };
-    let clusters = ClusterCache::default();
-    let a = if needs(SiteId::A) { Some(site_connection(&options, SiteId::A, &clusters).await?) } else { None };
-    let b = if needs(SiteId::B) {
-        Some(site_connection(&options, SiteId::B, &clusters).await?.0)
-    } else if matches!(options.check, Check::Perf { site: SiteId::A, .. }) {
-        // The perf test on production also reports the mirror's lag (the seed's table).
-        dr_site_for_mirror_lag(&options, &clusters, a.as_ref().is_some_and(|(_, from_cluster)| *from_cluster)).await
-    } else {
-        None
-    };
-    let from_cluster = a.as_ref().is_some_and(|(_, from_cluster)| *from_cluster);
-    let a = a.map(|(c, _)| c);
-    let pick = |s: SiteId| -> ConnectionSettings { if s == SiteId::A { a.clone().expect("site a") } else { b.clone().expect("site b") } };
-    let mm1_group = (options.settings.mirror_kind() == crate::profile::MirrorKind::KafkaMirrorMaker)
-        .then(|| options.mirror_group.clone().unwrap_or_else(|| options.settings.mirror_group_id()));
-
-    match options.check.clone() {
+    let sites = Sites::connect(&options).await?;
+    let (topic, timeout) = (sites.topic.clone(), options.timeout);
+    let result = match options.check.clone() {
         Check::ProduceConsume { site, records, record_size } => {
-            let s = pick(site);
-            let t = topic.clone();
-            results.push(blocking(move || checks::produce_consume(&s, &t, records, record_size)).await?);
+            let s = sites.get(site);
+            blocking(move || checks::produce_consume(&s, &topic, records, record_size)).await?
         }
         Check::Mirror { records, record_size } => {
-            let (s, d, t) = (pick(SiteId::A), pick(SiteId::B), topic.clone());
-            results.push(blocking(move || checks::mirror(&s, &d, &t, records, record_size, timeout)).await?);
+            let (s, d) = (sites.get(SiteId::A), sites.get(SiteId::B));
+            blocking(move || checks::mirror(&s, &d, &topic, records, record_size, timeout)).await?
         }
         Check::Latency { site, iterations, record_size, acks } => {
-            let (s, t) = (pick(site), topic.clone());
-            results.push(blocking(move || checks::latency(&s, &t, iterations, record_size, &acks)).await?);
+            let s = sites.get(site);
+            blocking(move || checks::latency(&s, &topic, iterations, record_size, &acks)).await?
         }
-        Check::Perf { site, options: po, matrix_seconds, markdown } => {
-            let (s, t) = (pick(site), topic.clone());
-            let target = if site == SiteId::A { b.clone() } else { None };
-            match matrix_seconds {
-                None => results.push(blocking(move || perf::check(&s, &t, &po, target.as_ref())).await?),
-                Some(secs) => {
-                    let started = Instant::now();
-                    let rows = blocking(move || perf::matrix(&s, &t, &po, secs, target.as_ref())).await?;
-                    if markdown {
-                        crate::output::stdout(perf::matrix_markdown(&rows))?;
-                        return Ok(());
-                    }
-                    results.push(
-                        CheckResult::new("perf seed matrix".into(), true, report::matrix_summary(&rows), started)
-                            .with(serde_json::json!({"rows": rows})),
-                    );
-                }
+        Check::Perf { site, options: po, matrix_seconds: None, .. } => {
+            let (s, target) = (sites.get(site), if site == SiteId::A { sites.b.clone() } else { None });
+            blocking(move || perf::check(&s, &topic, &po, target.as_ref())).await?
+        }
+        Check::Perf { site, options: po, matrix_seconds: Some(seconds), markdown } => {
+            let (s, target) = (sites.get(site), if site == SiteId::A { sites.b.clone() } else { None });
+            let started = Instant::now();
+            let rows = blocking(move || perf::matrix(&s, &topic, &po, seconds, target.as_ref())).await?;
+            if markdown {
+                return crate::output::stdout(perf::matrix_markdown(&rows));
             }
+            CheckResult::new("perf seed matrix".into(), true, report::matrix_summary(&rows), started)
+                .with(serde_json::json!({"rows": rows}))
         }
-        Check::Lag { watch, interval, count, limits } => {
-            let mut iteration = 0u64;
-            loop {
-                let started = Instant::now();
-                let (s, d, t, g) = (pick(SiteId::A), pick(SiteId::B), topic.clone(), mm1_group.clone());
-                let lags = blocking(move || checks::lag(&s, &d, &t, g.as_deref())).await?;
-                let exceeded = limits.exceeded(&lags);
-                let summary = match &exceeded {
-                    None => report::lag_summary(&lags),
-                    Some(why) => format!("{}: {why}", report::lag_summary(&lags)),
-                };
-                let result = CheckResult::new("lag".into(), exceeded.is_none(), summary, started).with(serde_json::json!({
-                    "partitions": lags,
-                    "max_lag_seconds": limits.seconds,
-                    "max_lag_records": limits.records,
-                }));
-                iteration += 1;
-                if watch && options.format == VerifyFormat::Table {
-                    crate::output::stdout(format_args!("\x1b[2J\x1b[H{}", report::lag_table(&lags)))?;
-                }
-                if !watch || count.is_some_and(|c| iteration >= c) {
-                    if watch && options.format == VerifyFormat::Table {
-                        results.push(result);
-                        return finish(results, &options, true);
-                    }
-                    results.push(result);
-                    break;
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(interval) => {}
-                    _ = tokio::signal::ctrl_c() => { results.push(result); break; }
-                }
-            }
-        }
+        Check::Lag { watch, interval, count, limits } => return lag(&sites, &options, watch, interval, count, limits).await,
         Check::Failover { records, consume_first } => {
-            let (s, d, t) = (pick(SiteId::A), pick(SiteId::B), topic.clone());
-            if mm1_group.is_some() {
+            if sites.mm1_group.is_some() {
                 return Err(UsageError::new(
                     "failover needs MirrorMaker 2's consumer-group offset sync; profile legacy runs MirrorMaker 1",
                 )
                 .with_hint("use --profile current")
                 .into());
             }
-            results.push(blocking(move || checks::failover(&s, &d, &t, records, consume_first, timeout)).await?);
+            let (s, d) = (sites.get(SiteId::A), sites.get(SiteId::B));
+            blocking(move || checks::failover(&s, &d, &topic, records, consume_first, timeout)).await?
         }
         Check::Acl => {
-            let (sa, sb, t) = (pick(SiteId::A), pick(SiteId::B), topic.clone());
-            let (expect, m) = acl_inputs(&options, &clusters, from_cluster, &pick).await;
+            let (sa, sb) = (sites.get(SiteId::A), sites.get(SiteId::B));
+            let (expect, m) = acl_inputs(&options, &sites.clusters, sites.from_cluster, |s| sites.get(s)).await;
             let m = m?;
-            results.push(blocking(move || checks::acl(&sa, &sb, &m, &t, &expect)).await?);
+            blocking(move || checks::acl(&sa, &sb, &m, &topic, &expect)).await?
         }
-        Check::All => {
-            let (sa, sb) = (pick(SiteId::A), pick(SiteId::B));
-            let (expect, mirror_on_source) = acl_inputs(&options, &clusters, from_cluster, &pick).await;
-            let set: Vec<(&str, CheckFn)> = {
-                let (t1, t2, t3, t4, t5, t6) = (topic.clone(), topic.clone(), topic.clone(), topic.clone(), topic.clone(), topic.clone());
-                let (a1, a2, a3, a4, a5) = (sa.clone(), sa.clone(), sa.clone(), sa.clone(), sa.clone());
-                let (b1, b2, b3, b4) = (sb.clone(), sb.clone(), sb.clone(), sb.clone());
-                let g = mm1_group.clone();
-                vec![
-                    ("produce-consume site a", Box::new(move || checks::produce_consume(&a1, &t1, 100, 1024))),
-                    ("produce-consume site b", Box::new(move || checks::produce_consume(&b1, &t2, 100, 1024))),
-                    ("mirror a -> b", Box::new(move || checks::mirror(&a2, &b2, &t3, 100, 1024, timeout))),
-                    ("latency site a", Box::new(move || checks::latency(&a3, &t4, 50, 1024, "all"))),
-                    (
-                        "perf site a",
-                        Box::new(move || {
-                            perf::check(
-                                &a4,
-                                &t5,
-                                &perf::PerfOptions { num_records: 2000, record_size: 1024, throughput: -1.0, ..Default::default() },
-                                Some(&b3),
-                            )
-                        }),
-                    ),
-                    (
-                        "lag",
-                        Box::new(move || {
-                            let started = Instant::now();
-                            let lags = checks::lag(&a5, &b4, &t6, g.as_deref())?;
-                            Ok(CheckResult::new("lag".into(), true, report::lag_summary(&lags), started)
-                                .with(serde_json::json!({"partitions": lags})))
-                        }),
-                    ),
-                ]
-            };
-            let (a6, b5, t7) = (sa.clone(), sb.clone(), topic.clone());
-            let mut set = set;
-            set.push((
-                "acl",
-                Box::new(move || match mirror_on_source {
-                    Ok(m) => checks::acl(&a6, &b5, &m, &t7, &expect),
-                    Err(e) => Err(e.context("the mirror's identity for the acl check")),
-                }),
-            ));
-            for (name, f) in set {
-                let started = Instant::now();
-                match blocking(f).await {
-                    Ok(r) => results.push(r),
-                    Err(e) => results.push(CheckResult::new(name.into(), false, crate::error::report(&e), started)),
-                }
-            }
+        Check::All => return finish(all(&sites, &options).await, &options, false),
+    };
+    finish(vec![result], &options, false)
+}
+
+/// `verify lag`: once, or with --watch every `interval` (`count` times, or until Ctrl-C).
+async fn lag(sites: &Sites, options: &VerifyOptions, watch: bool, interval: Duration, count: Option<u64>, limits: LagLimits) -> Result<()> {
+    let redraw = watch && options.format == VerifyFormat::Table;
+    let mut iteration = 0u64;
+    loop {
+        let started = Instant::now();
+        let (s, d, t, g) = (sites.get(SiteId::A), sites.get(SiteId::B), sites.topic.clone(), sites.mm1_group.clone());
+        let lags = blocking(move || checks::lag(&s, &d, &t, g.as_deref())).await?;
+        let exceeded = limits.exceeded(&lags);
+        let summary = match &exceeded {
+            None => report::lag_summary(&lags),
+            Some(why) => format!("{}: {why}", report::lag_summary(&lags)),
+        };
+        let result = CheckResult::new("lag".into(), exceeded.is_none(), summary, started).with(serde_json::json!({
+            "partitions": lags,
+            "max_lag_seconds": limits.seconds,
+            "max_lag_records": limits.records,
+        }));
+        iteration += 1;
+        if redraw {
+            crate::output::stdout(format_args!("\x1b[2J\x1b[H{}", report::lag_table(&lags)))?;
+        }
+        if !watch || count.is_some_and(|c| iteration >= c) {
+            return finish(vec![result], options, redraw);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = tokio::signal::ctrl_c() => return finish(vec![result], options, false),
         }
     }
-    finish(results, &options, false)
+}
+
+/// `verify all`: every check in turn; one that cannot run is reported failed, the others still run.
+async fn all(sites: &Sites, options: &VerifyOptions) -> Vec<CheckResult> {
+    let (sa, sb, topic, timeout) = (sites.get(SiteId::A), sites.get(SiteId::B), sites.topic.clone(), options.timeout);
+    let (expect, mirror_on_source) = acl_inputs(options, &sites.clusters, sites.from_cluster, |s| sites.get(s)).await;
+    let checks: Vec<(&str, CheckFn)> = {
+        let (a, b, t, g) = (sa.clone(), sb.clone(), topic.clone(), sites.mm1_group.clone());
+        let (a2, b2, t2) = (sa.clone(), sb.clone(), topic.clone());
+        let (a3, t3, a4, b4, t4, a5, b5, t5) =
+            (sa.clone(), topic.clone(), sa.clone(), sb.clone(), topic.clone(), sa.clone(), sb.clone(), topic.clone());
+        let (a6, b6, t6) = (sa.clone(), sb.clone(), topic.clone());
+        vec![
+            ("produce-consume site a", Box::new(move || checks::produce_consume(&a2, &t2, 100, 1024))),
+            ("produce-consume site b", Box::new(move || checks::produce_consume(&b2, &t3, 100, 1024))),
+            ("mirror a -> b", Box::new(move || checks::mirror(&a3, &b4, &t4, 100, 1024, timeout))),
+            ("latency site a", Box::new(move || checks::latency(&a4, &t5, 50, 1024, "all"))),
+            (
+                "perf site a",
+                Box::new(move || {
+                    let po = perf::PerfOptions { num_records: 2000, record_size: 1024, throughput: -1.0, ..Default::default() };
+                    perf::check(&a5, &t6, &po, Some(&b5))
+                }),
+            ),
+            (
+                "lag",
+                Box::new(move || {
+                    let started = Instant::now();
+                    let lags = checks::lag(&a, &b, &t, g.as_deref())?;
+                    Ok(CheckResult::new("lag".into(), true, report::lag_summary(&lags), started)
+                        .with(serde_json::json!({"partitions": lags})))
+                }),
+            ),
+            (
+                "acl",
+                Box::new(move || match mirror_on_source {
+                    Ok(m) => checks::acl(&a6, &b6, &m, &topic, &expect),
+                    Err(e) => Err(e.context("the mirror's identity for the acl check")),
+                }),
+            ),
+        ]
+    };
+    let mut results = Vec::new();
+    for (name, check) in checks {
+        let started = Instant::now();
+        match blocking(check).await {
+            Ok(r) => results.push(r),
+            Err(e) => results.push(CheckResult::new(name.into(), false, crate::error::report(&e), started)),
+        }
+    }
+    results
 }
 
 fn finish(results: Vec<CheckResult>, options: &VerifyOptions, already_printed: bool) -> Result<()> {
