@@ -10,7 +10,7 @@ rounds=${1:-3}
 profile=${2:-current}
 api=kafka.strimzi.io/v1; [ "$profile" = legacy ] && api=kafka.strimzi.io/v1beta2
 
-cargo build --release --quiet --bin amqdr --example operator-standin
+cargo build --release --quiet --workspace --bin amqdr --bin operator-standin
 amqdr=target/release/amqdr
 eval "$(tests/testbed/up kube bench)"
 kubectl_bin=$(tests/testbed/kube/build.sh)
@@ -21,7 +21,7 @@ ns_args=(--set sites.a.operatorNamespace=bench-op-a --set sites.a.kafkaNamespace
 # A fresh stand-in per run: after a purge its watches would otherwise be in back-off.
 standin=
 start_standin() {
-  target/release/examples/operator-standin "$KUBECONFIG" "$api" bench-op-a bench-dc-a bench-op-b bench-dc-b 2>/dev/null &
+  target/release/operator-standin "$KUBECONFIG" "$api" bench-op-a bench-dc-a bench-op-b bench-dc-b 2>/dev/null &
   standin=$!
   sleep 0.5
 }

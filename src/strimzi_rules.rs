@@ -117,6 +117,20 @@ const ALLOWED_PER_LISTENER_CONFIGS: &[&str] = &["connections.max.reauth.ms", "ma
 /// The listeners amqdr renders, as `<name>-<port>` (the operator's listener identifier).
 pub const LISTENER_IDS: &[&str] = &["tls-9093", "external-9094"];
 
+/// Every prefix and exception these rules name for `profile` (for checking another reading of
+/// Strimzi's source against this one).
+pub fn named_config_keys(profile: Profile) -> Vec<String> {
+    let current = profile == Profile::Current;
+    let mut keys: Vec<String> = FORBIDDEN_PREFIXES.iter().chain(FORBIDDEN_PREFIX_EXCEPTIONS).map(|k| k.to_string()).collect();
+    if current {
+        keys.extend(FORBIDDEN_PREFIXES_CURRENT_ONLY.iter().chain(FORBIDDEN_PREFIX_EXCEPTIONS_CURRENT_ONLY).map(|k| k.to_string()));
+        for id in LISTENER_IDS {
+            keys.extend(ALLOWED_PER_LISTENER_CONFIGS.iter().map(|c| format!("listener.name.{id}.{c}")));
+        }
+    }
+    keys
+}
+
 /// The forbidden prefix `key` starts with, if the profile's operator drops it from
 /// `spec.kafka.config` (compared the way the operator does: prefix on the lower-cased key,
 /// exceptions on the key as written).

@@ -6,9 +6,9 @@
 
 mod common;
 
+use amqdr_standins::operator_fidelity::{self as fidelity, CONTROLPLANE_PORT, KAFKA_AGENT_PORT, REPLICATION_PORT};
+use amqdr_standins::standin::{Standin, StandinOptions};
 use common::kube_testbed::{self, KubeTestbed, amqdr, run};
-use common::operator_fidelity::{self as fidelity, CONTROLPLANE_PORT, KAFKA_AGENT_PORT, REPLICATION_PORT};
-use common::standin::{Standin, StandinOptions};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::api::networking::v1::NetworkPolicy;

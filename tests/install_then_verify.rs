@@ -6,9 +6,9 @@
 
 mod common;
 
+use amqdr_standins::standin::{Standin, StandinOptions};
 use common::kafka_testbed::{KafkaTestbed, kafka};
 use common::kube_testbed::{self, KubeTestbed};
-use common::standin::{Standin, StandinOptions};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::Value;

@@ -5,9 +5,9 @@
 
 mod common;
 
+use amqdr_standins::standin::{Standin, StandinOptions};
 use common::kafka_testbed::{KafkaTestbed, kafka_dr, kafka_exclusive};
 use common::kube_testbed::{self, KubeTestbed};
-use common::standin::{Standin, StandinOptions};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
 use rdkafka::ClientConfig;
@@ -118,7 +118,7 @@ where
 }
 
 async fn get_json(url: &str) -> Value {
-    let (code, body) = common::mirror_runtime::rest("GET", url, None).await.unwrap();
+    let (code, body) = amqdr_standins::mirror_runtime::rest("GET", url, None).await.unwrap();
     assert_eq!(code, 200, "GET {url}: {body}");
     body
 }

@@ -15,8 +15,7 @@ use amqdr::truststore::CaTrustStore;
 use serde_json::Value;
 
 // The stand-in's copy of the operator's listener rules, independent of amqdr's validation.
-#[path = "common/listeners_validator.rs"]
-mod listeners_validator;
+use amqdr_standins::listeners_validator;
 
 fn fixed_material() -> Material {
     Material {

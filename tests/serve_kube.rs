@@ -12,10 +12,10 @@
 
 mod common;
 
+use amqdr_standins::standin::{Standin, StandinOptions};
 use common::kafka_testbed::{KafkaTestbed, kafka_exclusive};
 use common::kube_testbed::{self, KubeTestbed};
 use common::served::Served;
-use common::standin::{Standin, StandinOptions};
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, ServiceAccount};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};

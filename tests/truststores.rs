@@ -9,10 +9,10 @@
 mod common;
 
 use amqdr::truststore::CaTrustStore;
+use amqdr_standins::standin::{Standin, StandinOptions};
 use base64::Engine;
 use common::kafka_testbed::{KafkaTestbed, kafka};
 use common::kube_testbed::{self, repo_root, run};
-use common::standin::{Standin, StandinOptions};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};

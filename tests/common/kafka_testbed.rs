@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use super::kube_testbed::{parse_exports, repo_root};
-use super::mirror_runtime::{self, KafkaSite};
+use amqdr_standins::mirror_runtime::{self, KafkaSite};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;

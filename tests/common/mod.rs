@@ -1,9 +1,6 @@
+//! The test harness: bringing up the kube and Kafka test beds and driving amqdr against them.
+//! The stand-ins that play Strimzi, the kubelet and MirrorMaker are the `amqdr-standins` crate.
+
 pub mod kafka_testbed;
 pub mod kube_testbed;
-pub mod listeners_validator;
-pub mod mirror_runtime;
-pub mod operator_fidelity;
 pub mod served;
-pub mod standin;
-pub mod topic_operator;
-pub mod user_operator;

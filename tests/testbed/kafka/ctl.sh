@@ -26,7 +26,7 @@ case "${2:-}" in
   start-process) id=${3:?id}; alive "$dir/mirror-$id.pid" || start_mirror_process "$id" ;;
   stop-process) stop_pids "$dir/mirror-${3:?id}.pid" ;;
   users) for site in a b; do
-      "$testbed_repo/target/debug/examples/testbed-kafka" users --rendered "$dir/rendered.json" --site "$site" \
+      "$testbed_repo/target/debug/testbed-kafka" users --rendered "$dir/rendered.json" --site "$site" \
         --bootstrap "$(site_plain "$site")" --profile "$profile"
     done ;;
   *) die "unknown action ${2:-}" ;;

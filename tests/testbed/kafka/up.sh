@@ -81,9 +81,10 @@ echo "$with_mirror" > "$dir/mirror-mode"
 started=$(date +%s)
 
 # amqdr itself: its CA code makes the certificates, its rendering drives brokers, topic and mirror.
-(cd "$testbed_repo" && host_cargo build --quiet --bin amqdr --example testbed-certs --example testbed-kafka) >&2
+# One build over the workspace, so the shared dependencies keep the features the tests built them with.
+(cd "$testbed_repo" && host_cargo build --quiet --workspace --bin amqdr --bin testbed-kafka --example testbed-certs) >&2
 amqdr="$testbed_repo/target/debug/amqdr"
-testbed_kafka="$testbed_repo/target/debug/examples/testbed-kafka"
+testbed_kafka="$testbed_repo/target/debug/testbed-kafka"
 "$testbed_repo/target/debug/examples/testbed-certs" --out "$dir/certs" --dns localhost --ip 127.0.0.1
 umask 077
 openssl rand -base64 24 | tr -d '/+=\n' | cut -c1-24 > "$dir/password"

@@ -17,8 +17,8 @@
 
 #![allow(dead_code)]
 
-use super::operator_fidelity as fidelity;
-use super::user_operator;
+use crate::operator_fidelity as fidelity;
+use crate::user_operator;
 use futures::{StreamExt, stream};
 use k8s_openapi::api::core::v1::{Pod, Secret};
 use k8s_openapi::api::rbac::v1::RoleBinding;
@@ -46,7 +46,7 @@ pub struct StandinOptions {
     /// Namespace -> the Kafka test bed site its Kafka runs on. In these namespaces the mirror
     /// resources run for real (Connect worker / MirrorMaker 1 process, tests/common/mirror_runtime.rs)
     /// and KafkaTopics are created on the brokers (tests/common/topic_operator.rs).
-    pub kafka_sites: std::collections::HashMap<String, super::mirror_runtime::KafkaSite>,
+    pub kafka_sites: std::collections::HashMap<String, crate::mirror_runtime::KafkaSite>,
 }
 
 #[derive(Default, Debug)]
@@ -118,12 +118,12 @@ impl Standin {
             let mut memory = Memory::default();
             let _mirrors = (!options.kafka_sites.is_empty()).then(|| {
                 let j = j.clone();
-                let record: super::mirror_runtime::kube_driver::Recorder = Arc::new(move |note| match note {
-                    super::mirror_runtime::Note::Event(e) => j.lock().unwrap().events.push(e),
-                    super::mirror_runtime::Note::Violation(v) => j.lock().unwrap().violations.push(v),
+                let record: crate::mirror_runtime::kube_driver::Recorder = Arc::new(move |note| match note {
+                    crate::mirror_runtime::Note::Event(e) => j.lock().unwrap().events.push(e),
+                    crate::mirror_runtime::Note::Violation(v) => j.lock().unwrap().violations.push(v),
                 });
-                let runtime = super::mirror_runtime::MirrorRuntime::new(options.kafka_sites.clone());
-                super::mirror_runtime::kube_driver::spawn(client.clone(), &options.api_version, runtime, record)
+                let runtime = crate::mirror_runtime::MirrorRuntime::new(options.kafka_sites.clone());
+                crate::mirror_runtime::kube_driver::spawn(client.clone(), &options.api_version, runtime, record)
             });
             let mut streams = Vec::new();
             for (kind, plural) in kinds {
@@ -294,8 +294,8 @@ async fn on_custom(
         }
         "KafkaTopic" => match site {
             Some(site) => {
-                let outcome = super::topic_operator::reconcile(&site.plain_bootstrap()?, &name, &data["spec"]).await?;
-                if let super::topic_operator::TopicOutcome::NotReady { message, .. } = &outcome {
+                let outcome = crate::topic_operator::reconcile(&site.plain_bootstrap()?, &name, &data["spec"]).await?;
+                if let crate::topic_operator::TopicOutcome::NotReady { message, .. } = &outcome {
                     journal.lock().unwrap().violations.push(format!("KafkaTopic {ns}/{name}: {message}"));
                 }
                 status = outcome.status(&now());
@@ -408,7 +408,7 @@ async fn reconcile_user(client: &Client, options: &StandinOptions, journal: &Arc
 /// Apply the user on the brokers of its site; the refusal Strimzi reports otherwise.
 async fn apply_user(
     client: &Client,
-    site: &super::mirror_runtime::KafkaSite,
+    site: &crate::mirror_runtime::KafkaSite,
     ns: &str,
     name: &str,
     data: &Value,

@@ -9,7 +9,7 @@
 
 #![allow(dead_code)]
 
-use super::listeners_validator::{self, Strimzi};
+use crate::listeners_validator::{self, Strimzi};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::networking::v1::NetworkPolicy;

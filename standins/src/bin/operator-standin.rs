@@ -1,19 +1,8 @@
-//! The test bed's stand-in for Strimzi and the kubelet (see tests/common/standin.rs), as a
+//! The test bed's stand-in for Strimzi and the kubelet (see `amqdr_standins::standin`), as a
 //! process for benchmarks: `operator-standin KUBECONFIG API_VERSION NAMESPACE...`. Runs until
 //! killed.
 
-#[path = "../tests/common/listeners_validator.rs"]
-mod listeners_validator;
-#[path = "../tests/common/mirror_runtime.rs"]
-mod mirror_runtime;
-#[path = "../tests/common/operator_fidelity.rs"]
-mod operator_fidelity;
-#[path = "../tests/common/standin.rs"]
-mod standin;
-#[path = "../tests/common/topic_operator.rs"]
-mod topic_operator;
-#[path = "../tests/common/user_operator.rs"]
-mod user_operator;
+use amqdr_standins::standin;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -24,72 +24,15 @@
 //!   updates the site's KafkaTopic on the brokers as the Topic Operator does.
 //! - `testbed-kafka mirror --rendered PLAN.json --instance-dir DIR` runs the rendered
 //!   KafkaMirrorMaker2 / KafkaMirrorMaker on the instance as the cluster operator would (see
-//!   tests/common/mirror_runtime.rs).
+//!   `amqdr_standins::mirror_runtime`).
 
-#[path = "../tests/common/mirror_runtime.rs"]
-mod mirror_runtime;
-#[path = "../tests/common/topic_operator.rs"]
-mod topic_operator;
-#[path = "../tests/common/user_operator.rs"]
-mod user_operator;
-
+use amqdr_standins::kafka_config::{self, Release};
+use amqdr_standins::{mirror_runtime, topic_operator, user_operator};
 use anyhow::{Context, Result, bail};
 use base64::Engine;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-
-/// `spec.kafka.config` prefixes the cluster operator manages itself (KafkaClusterSpec
-/// FORBIDDEN_PREFIXES, 0.45.2 and 1.2.0), and the exceptions it lets through.
-const STRIMZI_MANAGED_PREFIXES: &[&str] = &[
-    "listeners",
-    "advertised.",
-    "broker.",
-    "listener.",
-    "host.name",
-    "port",
-    "inter.broker.listener.name",
-    "sasl.",
-    "ssl.",
-    "security.",
-    "password.",
-    "log.dir",
-    "zookeeper.connect",
-    "zookeeper.set.acl",
-    "zookeeper.ssl",
-    "zookeeper.clientCnxnSocket",
-    "authorizer.",
-    "super.user",
-    "cruise.control.metrics.topic",
-    "cruise.control.metrics.reporter.bootstrap.servers",
-    "node.id",
-    "process.roles",
-    "controller.",
-    "metadata.log.dir",
-    "zookeeper.metadata.migration.enable",
-    "client.quota.callback.static.",
-    "prometheus.metrics.reporter.",
-    "cordoned.log.dirs",
-];
-const STRIMZI_MANAGED_EXCEPTIONS: &[&str] = &[
-    "zookeeper.connection.timeout.ms",
-    "sasl.server.max.receive.size",
-    "ssl.cipher.suites",
-    "ssl.protocol",
-    "ssl.enabled.protocols",
-    "ssl.secure.random.implementation",
-    "broker.session.timeout.ms",
-    "broker.heartbeat.interval.ms",
-    "controller.socket.timeout.ms",
-    "controller.quorum.election.backoff.max.ms",
-    "controller.quorum.election.timeout.ms",
-    "controller.quorum.fetch.timeout.ms",
-];
-
-fn strimzi_managed(key: &str) -> bool {
-    let lower = key.to_lowercase();
-    STRIMZI_MANAGED_PREFIXES.iter().any(|p| lower.starts_with(p)) && !STRIMZI_MANAGED_EXCEPTIONS.contains(&key)
-}
 
 struct Args {
     rendered: Option<PathBuf>,
@@ -163,7 +106,8 @@ fn broker_config(args: Args) -> Result<()> {
     let base = std::fs::read_to_string(&base_path).with_context(|| format!("reading {}", base_path.display()))?;
     let kafka = site_object(&objects, "Kafka", &site)?;
     let config = kafka.pointer("/spec/kafka/config").and_then(Value::as_object).context("the Kafka has no spec.kafka.config")?;
-    let managed: Vec<&String> = config.keys().filter(|k| strimzi_managed(k)).collect();
+    let (release, listeners) = (Release::of_kafka(kafka), kafka_config::listener_ids(kafka));
+    let managed: Vec<&String> = config.keys().filter(|k| release.owns(k, &listeners)).collect();
     if !managed.is_empty() {
         bail!("amqdr renders {managed:?} in spec.kafka.config of site {site}: Strimzi manages these itself and ignores them");
     }

@@ -160,14 +160,14 @@ pub struct UserOperatorTool {
 }
 
 fn script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/testbed/kafka/user-operator.sh")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/testbed/kafka/user-operator.sh")
 }
 
 static SPEC_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl UserOperatorTool {
     /// For a site of a test bed instance (`KafkaSite`): its profile file and plain listener.
-    pub fn for_site(site: &super::mirror_runtime::KafkaSite) -> Result<UserOperatorTool> {
+    pub fn for_site(site: &crate::mirror_runtime::KafkaSite) -> Result<UserOperatorTool> {
         let profile = std::fs::read_to_string(site.instance_dir.join("profile"))
             .with_context(|| format!("the Kafka test bed instance {} has no profile", site.instance_dir.display()))?;
         Ok(UserOperatorTool {

@@ -369,7 +369,7 @@ pub struct MirrorRuntime {
 
 impl MirrorRuntime {
     pub fn new(sites: HashMap<String, KafkaSite>) -> MirrorRuntime {
-        MirrorRuntime { sites, ctl: Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testbed/kafka/ctl.sh") }
+        MirrorRuntime { sites, ctl: Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/testbed/kafka/ctl.sh") }
     }
 
     pub fn serves(&self, namespace: &str) -> bool {
