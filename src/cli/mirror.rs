@@ -64,6 +64,9 @@ pub struct DeployArgs {
 
     #[arg(long, value_parser = super::install::humantime_duration, default_value = "10m")]
     pub timeout: Duration,
+
+    #[command(flatten)]
+    pub users: super::users::SyncUsersArgs,
 }
 
 #[derive(Debug, Args)]
@@ -83,13 +86,17 @@ pub fn run(cmd: MirrorCommand) -> Result<ExitCode> {
             if let Some(b) = &args.source_bootstrap {
                 sources.flag("--source-bootstrap", "mirror.sourceBootstrap", b.clone());
             }
+            if args.users.sync_users {
+                args.users.select.selection()?;
+            }
             let options = PlanOptions { scope: Scope::MirrorOnly, no_mirror: false, format: args.output, show_secrets: args.show_secrets };
             if args.dry_run {
                 crate::output::stdout(deploy::render_plan(&sources, &options)?)?;
                 return Ok(ExitCode::SUCCESS);
             }
             let apply = deploy::ApplyOptions { plan: options, timeout: args.timeout, force_conflicts: false };
-            super::install::runtime()?.block_on(deploy::apply_plan("mirror deploy", &sources, &apply))
+            let code = super::install::runtime()?.block_on(deploy::apply_plan("mirror deploy", &sources, &apply))?;
+            super::users::after_deploy(&sources, &args.users, code)
         }
         MirrorCommand::SyncTopics(args) => super::install::runtime()?.block_on(async {
             let dr = super::dr::dr(&args.settings, &args.connection, args.timeout).await?;

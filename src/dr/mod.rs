@@ -26,6 +26,7 @@ pub mod sites;
 pub mod state;
 pub mod status;
 pub mod topics;
+pub mod users;
 
 use crate::kube::client::Cluster;
 use crate::material::{Material, Provenance};

@@ -12,7 +12,7 @@ use std::time::Instant;
 #[derive(Debug, Clone, Serialize)]
 pub struct StepReport {
     pub step: String,
-    /// done / done earlier / would run / skipped / failed
+    /// done / done earlier / would run / skipped / failed / warning
     pub outcome: String,
     pub seconds: f64,
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -60,6 +60,26 @@ impl Runbook {
             Err(e) => {
                 self.record(step, "failed", started.elapsed().as_secs_f64(), crate::error::report(&e));
                 Err(e)
+            }
+        }
+    }
+
+    /// Run a step whose failure must not fail the operation (it already changed what matters):
+    /// recorded as a warning with `fix`, the command to run again.
+    pub async fn step_or_warn<F>(&mut self, step: &str, plan: &str, fix: &str, f: F)
+    where
+        F: Future<Output = Result<String>>,
+    {
+        if self.dry_run {
+            self.record(step, "would run", 0.0, plan.to_string());
+            return;
+        }
+        let started = Instant::now();
+        match f.await {
+            Ok(summary) => self.record(step, "done", started.elapsed().as_secs_f64(), summary),
+            Err(e) => {
+                let detail = format!("{}; run `{fix}` once it can succeed", crate::error::report(&e));
+                self.record(step, "warning", started.elapsed().as_secs_f64(), detail)
             }
         }
     }

@@ -1,0 +1,135 @@
+//! `amqdr users sync`, and the `--sync-users` of `install` and `mirror deploy`: arguments only;
+//! the operation lives in `crate::dr::users`.
+
+use super::SettingsArgs;
+use super::install::{humantime_duration, runtime};
+use super::uninstall::ReportFormat;
+use crate::dr::users::{self, DEFAULT_SELECTOR, Selection, Selector, UsersSync};
+use crate::dr::{Dr, sites::SiteInputs};
+use crate::error::UsageError;
+use crate::settings::Settings;
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Make the primary's selected KafkaUsers exist on the other site with the same ACLs and
+    /// password (a generated password is kept in `<user>-dr-password` on both sites); amqdr's own
+    /// users are install's. tls users are reported, not synced.
+    Sync(SyncArgs),
+}
+
+/// Which KafkaUsers follow the data.
+#[derive(Debug, Args, Clone)]
+pub struct UserSelectArgs {
+    /// Label selector of the KafkaUsers that follow the data (key=value[,key!=value,key,!key]).
+    #[arg(long, value_name = "SELECTOR", default_value = DEFAULT_SELECTOR, conflicts_with = "all")]
+    pub selector: String,
+
+    /// Every KafkaUser of the primary's Kafka namespace (but amqdr's own).
+    #[arg(long)]
+    pub all: bool,
+}
+
+impl UserSelectArgs {
+    pub fn selection(&self) -> Result<Selection, UsageError> {
+        if self.all {
+            return Ok(Selection::All);
+        }
+        Selector::parse(&self.selector).map(Selection::Labels).map_err(|why| {
+            UsageError::new(format!("--selector {:?}: {why}", self.selector))
+                .with_hint(format!("pass a label selector such as --selector {DEFAULT_SELECTOR}, or --all"))
+        })
+    }
+}
+
+/// `--sync-users` of `install` and `mirror deploy`.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "KafkaUsers that follow the data")]
+pub struct SyncUsersArgs {
+    /// Afterwards, run `amqdr users sync --yes` with the selection below.
+    #[arg(long)]
+    pub sync_users: bool,
+
+    #[command(flatten)]
+    pub select: UserSelectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+
+    #[command(flatten)]
+    pub select: UserSelectArgs,
+
+    /// Print the plan; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Do not ask for confirmation (required without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Limit for reaching each site.
+    #[arg(long, value_parser = humantime_duration, default_value = "20s")]
+    pub timeout: Duration,
+
+    #[arg(long, short = 'o', value_enum, default_value_t = ReportFormat::Table)]
+    pub output: ReportFormat,
+}
+
+fn table(r: &UsersSync) -> String {
+    let verb = if r.result == "synced" { "did" } else { "would" };
+    let mut text = format!("{}: {}\n", users::summary(r), r.result);
+    for u in &r.users {
+        for a in &u.actions {
+            text.push_str(&format!("  {verb}: {}\n", a.describe(&u.user)));
+        }
+        if let Some(why) = &u.not_synced {
+            text.push_str(&format!("  not synced: {}: {why}\n", u.user));
+        }
+    }
+    if !r.target_only.is_empty() {
+        text.push_str(&format!("  only on site {} (left alone): {}\n", r.target, r.target_only.join(", ")));
+    }
+    text
+}
+
+async fn run_sync(settings: &Settings, selection: &Selection, dry_run: bool, yes: bool, timeout: Duration) -> Result<UsersSync> {
+    let dr = Dr::new(settings, &SiteInputs::default(), timeout).await?;
+    let report = users::sync(&dr, selection, dry_run, yes).await?;
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(report)
+}
+
+pub fn run(cmd: UsersCommand) -> Result<ExitCode> {
+    let UsersCommand::Sync(args) = cmd;
+    let selection = args.select.selection()?;
+    let (source, _) = crate::deploy::load_settings(&args.settings.sources()?)?;
+    runtime()?.block_on(async {
+        let report = run_sync(&source.settings, &selection, args.dry_run, args.yes, args.timeout).await?;
+        match args.output {
+            ReportFormat::Json => crate::output::stdout_json(&report)?,
+            ReportFormat::Table => crate::output::stdout(table(&report))?,
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// After `install` / `mirror deploy` succeeded: the sync they were asked for (its summary on
+/// stderr, so their own output stays as it was).
+pub fn after_deploy(sources: &crate::settings::Sources, args: &SyncUsersArgs, code: ExitCode) -> Result<ExitCode> {
+    if !args.sync_users || code != ExitCode::SUCCESS {
+        return Ok(code);
+    }
+    let selection = args.select.selection()?;
+    let (source, _) = crate::deploy::load_settings(sources)?;
+    let report = runtime()?.block_on(run_sync(&source.settings, &selection, false, true, Duration::from_secs(20)))?;
+    eprint!("users sync {}", table(&report));
+    Ok(code)
+}
