@@ -574,9 +574,9 @@ pub async fn sync(dr: &Dr, selection: &Selection, dry_run: bool, yes: bool) -> R
     let observed = observe(dr, &flow).await?;
     let (plans, target_only) = plan(&observed, selection, &flow);
     let mut warnings = Vec::new();
-    if plans.is_empty()
-        && let Selection::Labels(s) = selection
-    {
+    // Copies of the target's own users count as matches: there is just nothing to copy back.
+    let matched = observed.source.iter().any(|l| !l.is_amqdrs_own() && selection.selects(&l.labels));
+    if !matched && let Selection::Labels(s) = selection {
         warnings.push(format!(
             "--selector {} matches no KafkaUser in {} on site {}: label the users that follow the data (`kubectl label kafkauser NAME {DEFAULT_SELECTOR}`), or pass --all",
             s.as_str(),

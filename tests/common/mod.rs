@@ -1,3 +1,4 @@
+pub mod dr_pair;
 pub mod kafka_testbed;
 pub mod kube_testbed;
 pub mod listeners_validator;
