@@ -52,9 +52,7 @@ pub fn humantime_duration(text: &str) -> Result<Duration, String> {
 
 pub fn run(args: InstallArgs) -> Result<ExitCode> {
     let sources = args.settings.sources()?;
-    if args.users.sync_users {
-        args.users.select.selection()?;
-    }
+    args.users.check()?;
     let options = PlanOptions { scope: Scope::Install, no_mirror: args.no_mirror, format: args.output, show_secrets: args.show_secrets };
     if args.dry_run {
         crate::output::stdout(deploy::render_plan(&sources, &options)?)?;

@@ -86,9 +86,7 @@ pub fn run(cmd: MirrorCommand) -> Result<ExitCode> {
             if let Some(b) = &args.source_bootstrap {
                 sources.flag("--source-bootstrap", "mirror.sourceBootstrap", b.clone());
             }
-            if args.users.sync_users {
-                args.users.select.selection()?;
-            }
+            args.users.check()?;
             let options = PlanOptions { scope: Scope::MirrorOnly, no_mirror: false, format: args.output, show_secrets: args.show_secrets };
             if args.dry_run {
                 crate::output::stdout(deploy::render_plan(&sources, &options)?)?;

@@ -57,6 +57,21 @@ pub struct SyncUsersArgs {
     pub select: UserSelectArgs,
 }
 
+impl SyncUsersArgs {
+    /// Refuse a selection that would not be used, or one that does not parse, before anything
+    /// is applied.
+    pub fn check(&self) -> Result<(), UsageError> {
+        if !self.sync_users {
+            if self.select.all || self.select.selector != DEFAULT_SELECTOR {
+                return Err(UsageError::new("--selector and --all choose the users of --sync-users, which is not given")
+                    .with_hint("add --sync-users, or run `amqdr users sync` afterwards"));
+            }
+            return Ok(());
+        }
+        self.select.selection().map(|_| ())
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct SyncArgs {
     #[command(flatten)]
