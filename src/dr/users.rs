@@ -325,12 +325,15 @@ pub fn plan_user(source: &Live, target: Option<&Live>, flow: &Flow) -> UserPlan 
         }
     };
     let spec = wanted_spec(source);
-    if let Some(digest) = &password
-        && target.and_then(|l| l.desired_password.as_ref()) != Some(digest)
-    {
-        let (secret, key) = password_ref(&spec).unwrap_or_default();
-        plan.actions.push(UserAction::CopyPassword { site: t, secret, key });
-        if target.is_some() {
+    if let Some(digest) = &password {
+        let differs = target.is_some_and(|l| l.desired_password.as_ref() != Some(digest));
+        // Also when the value is equal but the copy names another Secret: the one it will name
+        // must be there first.
+        if target.is_none() || differs || target.and_then(Live::password_ref) != password_ref(&spec) {
+            let (secret, key) = password_ref(&spec).unwrap_or_default();
+            plan.actions.push(UserAction::CopyPassword { site: t, secret, key });
+        }
+        if differs {
             plan.problems.push(format!("its password differs from site {s}'s (a client moved by the GTM could not log in)"));
         }
     }
@@ -745,6 +748,15 @@ mod tests {
         assert_eq!(d.len(), 2, "{d:?}");
         assert!(d.iter().all(|d| d.site == SiteId::B && d.problem.ends_with("(`amqdr users sync`)")), "{d:?}");
         assert!(d[0].problem.contains("password differs") && d[1].problem.contains("ACLs differ"), "{d:?}");
+
+        // Another Secret with the same value: copied before the copy names it, not a drift.
+        let mut renamed = copy.clone();
+        renamed.spec = source.spec.clone();
+        renamed.spec["authentication"]["password"]["valueFrom"]["secretKeyRef"]["name"] = json!("old-secret");
+        renamed.desired_password = source.desired_password.clone();
+        let p = plan_user(&source, Some(&renamed), &flow());
+        assert!(matches!(p.actions[0], UserAction::CopyPassword { .. }) && p.actions.len() == 2, "{p:?}");
+        assert!(p.problems.iter().all(|x| !x.contains("password")), "{p:?}");
 
         // The target's own user of the same name is left alone, and said so.
         let own = Live { labels: labels(&[("strimzi.io/cluster", "my-second-cluster")]), ..copy.clone() };
