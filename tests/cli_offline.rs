@@ -132,6 +132,15 @@ fn bad_input_exits_2_naming_field_and_fix() {
 }
 
 #[test]
+fn a_bad_user_selection_exits_2_before_any_cluster_is_contacted() {
+    assert_usage_error(&["users", "sync", "--selector", "amqdr.io/dr in (true)", "--dry-run"], &["--selector", "set-based", "--all"]);
+    assert_usage_error(&["users", "sync", "--selector", "Bad_Prefix/x=y"], &["--selector", "not a label key"]);
+    assert_usage_error(&["install", "--sync-users", "--selector", "a=b,,c"], &["--selector", "empty term"]);
+    assert_usage_error(&["install", "--all"], &["--sync-users"]);
+    assert_usage_error(&["mirror", "deploy", "--selector", "team=orders"], &["--sync-users"]);
+}
+
+#[test]
 fn environment_overrides_config_and_flags_override_environment() {
     let out = Command::new(env!("CARGO_BIN_EXE_amqdr")).args(["render", "--print-config"]).env("AMQDR_PROFILE", "legacy").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("profile: legacy"));

@@ -9,119 +9,17 @@
 mod common;
 
 use amqdr::kafka::clients::{self, parse_payload, payload, producer, run_id, send};
-use amqdr::kafka::connection::{ConnectionInputs, ConnectionSettings};
+use amqdr::kafka::connection::ConnectionSettings;
 use amqdr::kafka::site::{KafkaSite, Record};
-use amqdr_standins::standin::{Standin, StandinOptions};
-use common::kafka_testbed::{KafkaTestbed, kafka_dr};
-use common::kube_testbed::{self, KubeTestbed};
-use k8s_openapi::api::core::v1::ConfigMap;
+use common::dr_pair::{Pair, json_of, ok, stderr};
+use common::kube_testbed;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-struct Pair {
-    profile: String,
-    api_version: String,
-    prefix: String,
-    kube: KubeTestbed,
-    kafka: KafkaTestbed,
-    _stand: Standin,
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", String::from_utf8_lossy(&out.stdout), stderr(out)))
-}
-
-impl Pair {
-    async fn new(profile: &str, kube_name: &str, api_version: &str, prefix: &str) -> Pair {
-        let kafka = kafka_dr(profile);
-        let kube = kube_testbed::kube(kube_name);
-        let client = kube_testbed::client(&kube.kubeconfig, None).await;
-        let ns = |what: &str, site: &str| format!("{prefix}-{what}-{site}");
-        let stand = Standin::start(
-            client,
-            StandinOptions {
-                api_version: api_version.into(),
-                namespaces: ["op", "dc"].iter().flat_map(|w| ["a", "b"].map(|s| ns(w, s))).collect(),
-                operator_ready: true,
-                apps_domain: "apps.testbed.local".into(),
-                external_bootstraps: HashMap::from([(ns("dc", "a"), kafka.bootstrap("a")), (ns("dc", "b"), kafka.bootstrap("b"))]),
-                kafka_sites: HashMap::from([(ns("dc", "a"), kafka.site("a")), (ns("dc", "b"), kafka.site("b"))]),
-            },
-        )
-        .await;
-        Pair { profile: profile.into(), api_version: api_version.into(), prefix: prefix.into(), kube, kafka, _stand: stand }
-    }
-
-    fn ns(&self, what: &str, site: &str) -> String {
-        format!("{}-{what}-{site}", self.prefix)
-    }
-
-    /// amqdr with this pair's settings (namespaces, profile, one-broker sites, fast mirror sync).
-    async fn amqdr(&self, args: &[&str]) -> Output {
-        let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        v.extend(["--profile".into(), self.profile.clone()]);
-        for site in ["a", "b"] {
-            v.extend(["--set".into(), format!("sites.{site}.operatorNamespace={}", self.ns("op", site))]);
-            v.extend(["--set".into(), format!("sites.{site}.kafkaNamespace={}", self.ns("dc", site))]);
-        }
-        // The test's consumer groups (app-*) are the application's: granted like amqdr's own.
-        for s in [
-            "kafka.brokers=1",
-            "topic.replicas=1",
-            "topic.minInsyncReplicas=1",
-            "mirror.replicas=1",
-            "mirror.syncIntervalSeconds=2",
-            "user.groups=[amqdr-*,console-consumer-*,app-*]",
-        ] {
-            v.extend(["--set".into(), s.into()]);
-        }
-        // The environment the README documents for the user's password: install takes it, and
-        // the DR commands must work with it set (they use the password the sites hold).
-        let env = vec![("AMQDR_PASSWORD_FILE".to_string(), self.kafka.get("AMQDR_PASSWORD_FILE").to_string())];
-        kube_testbed::run_with_env(&self.kube.kubeconfig, v, env).await
-    }
-
-    fn conn(&self, site: &str) -> ConnectionSettings {
-        let inputs = ConnectionInputs {
-            bootstrap: Some(self.kafka.bootstrap(site)),
-            ca_file: Some(PathBuf::from(self.kafka.get("AMQDR_CA_FILE"))),
-            user: Some(self.kafka.get("AMQDR_USER").to_string()),
-            password_file: Some(PathBuf::from(self.kafka.get("AMQDR_PASSWORD_FILE"))),
-            client_config: None,
-        };
-        inputs.resolve(site, Duration::from_secs(30)).unwrap().unwrap()
-    }
-
-    fn site(&self, site: &str) -> KafkaSite {
-        KafkaSite::connect(&self.conn(site)).unwrap()
-    }
-
-    async fn record(&self, site: &str) -> BTreeMap<String, String> {
-        let client = kube_testbed::client(&self.kube.kubeconfig, None).await;
-        let cms: Api<ConfigMap> = Api::namespaced(client, &self.ns("dc", site));
-        cms.get("amqdr-dr-state").await.unwrap().data.unwrap()
-    }
-
-    async fn mirror_resource(&self, site: &str) -> Option<DynamicObject> {
-        let client = kube_testbed::client(&self.kube.kubeconfig, None).await;
-        let kind = if self.profile == "legacy" { "KafkaMirrorMaker" } else { "KafkaMirrorMaker2" };
-        let (group, version) = self.api_version.split_once('/').unwrap();
-        let ar = kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(group, version, kind));
-        let api: Api<DynamicObject> = Api::namespaced_with(client, &self.ns("dc", site), &ar);
-        api.get_opt("my-mirrormaker").await.unwrap()
-    }
-}
 
 /// Produce `n` records of a new run to `topic` on a site with acks=all; returns the run id.
 fn produce(conn: &ConnectionSettings, topic: &str, n: u64) -> String {
@@ -247,41 +145,13 @@ fn acl_case<'a>(details: &'a Value, identity: &str, site: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no case {identity} on {site}: {details:#}"))
 }
 
-fn ok(out: &Output) -> Value {
-    let doc = json_of(out);
-    assert!(out.status.success(), "{doc:#}\n{}", stderr(out));
-    doc
-}
-
 async fn dr_cycle(profile: &str, kube_name: &str, api_version: &str, prefix: &str) {
     let pair = Pair::new(profile, kube_name, api_version, prefix).await;
     let topic = "my-topic";
     let legacy = profile == "legacy";
-    let dir = pair.kafka.dir();
-    let (ca_cert, ca_key) = (dir.join("certs/ca.crt").display().to_string(), dir.join("certs/ca.key").display().to_string());
-    let password = pair.kafka.get("AMQDR_PASSWORD_FILE").to_string();
     let switch = ["--yes", "--quiet-period", "3s", "--offset-margin", "5s", "--timeout", "180s", "-o", "json"];
 
-    let out = pair.amqdr(&["uninstall", "--timeout", "120s"]).await;
-    assert!(out.status.success(), "{}", stderr(&out));
-    let out = pair
-        .amqdr(&[
-            "install",
-            "--listener",
-            "loadbalancer",
-            "-o",
-            "json",
-            "--timeout",
-            "180s",
-            "--ca-cert",
-            &ca_cert,
-            "--ca-key",
-            &ca_key,
-            "--password-file",
-            &password,
-        ])
-        .await;
-    ok(&out);
+    pair.reinstall().await;
     assert_eq!(pair.record("a").await["role"], "primary");
     assert_eq!(pair.record("b").await["role"], "standby");
     let (a, b) = (pair.site("a"), pair.site("b"));

@@ -35,6 +35,9 @@ pub struct InstallArgs {
     /// Take ownership of fields another field manager set (server-side apply conflicts).
     #[arg(long)]
     pub force_conflicts: bool,
+
+    #[command(flatten)]
+    pub users: super::users::SyncUsersArgs,
 }
 
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -47,6 +50,7 @@ pub fn humantime_duration(text: &str) -> Result<Duration, String> {
 
 pub fn run(args: InstallArgs) -> Result<ExitCode> {
     let sources = args.settings.sources()?;
+    args.users.check()?;
     let options =
         PlanOptions { scope: Scope::Install, no_mirror: args.no_mirror, format: args.output.format, show_secrets: args.show_secrets };
     if args.dry_run {
@@ -55,5 +59,6 @@ pub fn run(args: InstallArgs) -> Result<ExitCode> {
     }
     let apply = deploy::ApplyOptions { plan: options, timeout: args.timeout, force_conflicts: args.force_conflicts };
     runtime()?.block_on(deploy::apply_plan("install", &sources, &apply))?;
+    super::users::after_deploy(&sources, &args.users)?;
     Ok(ExitCode::SUCCESS)
 }

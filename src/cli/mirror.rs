@@ -63,6 +63,9 @@ pub struct DeployArgs {
 
     #[arg(long, value_parser = super::install::humantime_duration, default_value = "10m")]
     pub timeout: Duration,
+
+    #[command(flatten)]
+    pub users: super::users::SyncUsersArgs,
 }
 
 #[derive(Debug, Args)]
@@ -82,6 +85,7 @@ pub fn run(cmd: MirrorCommand) -> Result<ExitCode> {
             if let Some(b) = &args.source_bootstrap {
                 sources.flag("--source-bootstrap", "mirror.sourceBootstrap", b.clone());
             }
+            args.users.check()?;
             let options =
                 PlanOptions { scope: Scope::MirrorOnly, no_mirror: false, format: args.output.format, show_secrets: args.show_secrets };
             if args.dry_run {
@@ -90,6 +94,7 @@ pub fn run(cmd: MirrorCommand) -> Result<ExitCode> {
             }
             let apply = deploy::ApplyOptions { plan: options, timeout: args.timeout, force_conflicts: false };
             super::install::runtime()?.block_on(deploy::apply_plan("mirror deploy", &sources, &apply))?;
+            super::users::after_deploy(&sources, &args.users)?;
             Ok(ExitCode::SUCCESS)
         }
         MirrorCommand::SyncTopics(args) => super::install::runtime()?.block_on(async {

@@ -9,6 +9,7 @@ mod render;
 mod serve;
 mod settings_args;
 mod uninstall;
+mod users;
 mod values;
 mod verify;
 
@@ -55,6 +56,9 @@ pub enum Command {
     /// MirrorMaker from production (a) to DR (b).
     #[command(subcommand)]
     Mirror(mirror::MirrorCommand),
+    /// KafkaUsers that follow the data: the primary's selected users onto the other site.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
     /// Check the sites with real Kafka clients: produce/consume, mirror, perf, lag, latency.
     Verify(Box<verify::VerifyArgs>),
     /// Serve a site's health for a global traffic manager (/health) and DR metrics (/metrics), probing it continuously.
@@ -87,6 +91,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Failover(args) => dr::run_failover(*args),
         Command::Failback(cmd) => dr::run_failback(cmd),
         Command::Mirror(cmd) => mirror::run(cmd),
+        Command::Users(cmd) => users::run(cmd),
         Command::Verify(args) => verify::run(*args),
         Command::Serve(args) => serve::run(*args),
         Command::Completions { shell } => {

@@ -84,6 +84,9 @@ pub struct Coverage {
     pub orphans: Vec<String>,
     pub groups_without_offsets: Vec<GroupGap>,
     pub identities: Vec<IdentityDrift>,
+    /// Selected KafkaUsers only the standby has (informational: copies of users deleted on the
+    /// primary, or the standby's own).
+    pub standby_only_users: Vec<String>,
     /// Topics on the source outside the mirror's scope (informational: excluded by choice).
     pub not_protected: Vec<String>,
     pub notes: Vec<String>,
@@ -258,6 +261,7 @@ pub fn compare(source: SiteId, target: SiteId, filter: &MirrorFilter, traits: Mi
         orphans,
         groups_without_offsets,
         identities: Vec::new(),
+        standby_only_users: Vec::new(),
         not_protected,
         notes,
     }

@@ -633,6 +633,7 @@ pub async fn switch(dr: &Dr, options: &FailbackOptions) -> Result<SwitchReport> 
         .await?;
         groups = switched.groups;
         promotion = switched.promotion;
+        super::users::switch_step(dr, &mut book).await;
         if options.switch.dry_run {
             book.step(Step::RemoveReverseMirror, "delete the mirror b -> a in site a", async { Ok(((), String::new())) }).await?;
             book.step(Step::RestartForwardMirror, "start the mirror a -> b at site a's end offsets", async { Ok(((), String::new())) })

@@ -650,6 +650,7 @@ pub async fn failover(dr: &Dr, options: &FailoverOptions) -> Result<SwitchReport
     }
     let switched =
         planned_switch(dr, &mut book, SiteId::A, SiteId::B, Role::Fenced, Transition::Failover, options, &mut journal, epoch).await?;
+    super::users::switch_step(dr, &mut book).await;
     let partitions = switched.promotion.as_ref().map(|p| partition_outcomes(p, |_, _| Some(0))).unwrap_or_default();
     Ok(SwitchReport {
         operation: operation.into(),
@@ -785,6 +786,7 @@ async fn unplanned(
         Ok(((), rights::apply(dr, SiteId::A, SiteRights { mirror, fenced: true }, rights::Enforce::Eventually, options.timeout).await?))
     })
     .await?;
+    super::users::switch_step(dr, book).await;
 
     let observation = b_state.and_then(|s| s.observation.clone());
     let lost =

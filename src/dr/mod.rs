@@ -24,6 +24,7 @@ pub mod runbook;
 pub mod sites;
 pub mod status;
 pub mod topics;
+pub mod users;
 
 use crate::kafka::blocking;
 use crate::kafka::site::{KafkaSite, MirrorFilter};

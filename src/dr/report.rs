@@ -4,6 +4,7 @@ use super::failback::{PrepareReport, SyncReport};
 use super::failover::SwitchReport;
 use super::runbook::StepReport;
 use super::topics::TopicSync;
+use super::users::{self, SyncResult, UsersSync};
 use crate::output;
 
 /// The steps of a DR operation: outcome, time and detail of each.
@@ -88,6 +89,24 @@ pub fn sync_topics(r: &TopicSync) -> String {
         format!("site {} -> site {}: {} topic(s) in scope, {} change(s)\n", r.source, r.target, r.topics_in_scope, r.actions.len());
     for a in &r.actions {
         text.push_str(&format!("  {verb}: {}\n", a.describe()));
+    }
+    text
+}
+
+/// `users sync`: what was (or would be) done per user, and users only on the other site.
+pub fn users_sync(r: &UsersSync) -> String {
+    let verb = if r.result == SyncResult::Synced { "did" } else { "would" };
+    let mut text = format!("{}: {}\n", users::summary(r), r.result);
+    for u in &r.users {
+        for a in &u.actions {
+            text.push_str(&format!("  {verb}: {}\n", a.describe(&u.user)));
+        }
+        if let Some(why) = &u.not_synced {
+            text.push_str(&format!("  not synced: {}: {why}\n", u.user));
+        }
+    }
+    if !r.target_only.is_empty() {
+        text.push_str(&format!("  only on site {} (left alone): {}\n", r.target, r.target_only.join(", ")));
     }
     text
 }

@@ -34,6 +34,7 @@ pub enum Step {
     StartMirror,
     RemoveReverseMirror,
     RestartForwardMirror,
+    SyncUsers,
 }
 
 impl Step {
@@ -54,6 +55,7 @@ impl Step {
             Step::StartMirror => "start-mirror",
             Step::RemoveReverseMirror => "remove-reverse-mirror",
             Step::RestartForwardMirror => "restart-forward-mirror",
+            Step::SyncUsers => "sync-users",
         }
     }
 
@@ -89,6 +91,10 @@ pub enum Outcome {
     Skipped,
     #[serde(rename = "failed")]
     Failed,
+    /// Failed, but the operation stands (the step follows what mattered); the detail says what
+    /// to run again.
+    #[serde(rename = "warning")]
+    Warning,
 }
 
 impl fmt::Display for Outcome {
@@ -99,6 +105,7 @@ impl fmt::Display for Outcome {
             Outcome::WouldRun => "would run",
             Outcome::Skipped => "skipped",
             Outcome::Failed => "failed",
+            Outcome::Warning => "warning",
         })
     }
 }
@@ -153,6 +160,26 @@ impl Runbook {
             Err(e) => {
                 self.record(step, Outcome::Failed, started.elapsed().as_secs_f64(), crate::error::report(&e));
                 Err(e)
+            }
+        }
+    }
+
+    /// Run a step whose failure must not fail the operation (it already changed what matters):
+    /// recorded as a warning with `fix`, the command to run again.
+    pub async fn step_or_warn<F>(&mut self, step: Step, plan: &str, fix: &str, f: F)
+    where
+        F: Future<Output = Result<String>>,
+    {
+        if self.dry_run {
+            self.record(step, Outcome::WouldRun, 0.0, plan.to_string());
+            return;
+        }
+        let started = Instant::now();
+        match f.await {
+            Ok(summary) => self.record(step, Outcome::Done, started.elapsed().as_secs_f64(), summary),
+            Err(e) => {
+                let detail = format!("{}; run `{fix}` once it can succeed", crate::error::report(&e));
+                self.record(step, Outcome::Warning, started.elapsed().as_secs_f64(), detail)
             }
         }
     }
@@ -257,7 +284,7 @@ pub fn confirm(question: &str, yes: bool) -> Result<()> {
 mod tests {
     use super::*;
 
-    const ALL: [Step; 15] = [
+    const ALL: [Step; 16] = [
         Step::Quiesce,
         Step::Drain,
         Step::StopMirror,
@@ -273,6 +300,7 @@ mod tests {
         Step::StartMirror,
         Step::RemoveReverseMirror,
         Step::RestartForwardMirror,
+        Step::SyncUsers,
     ];
 
     #[test]
@@ -295,6 +323,7 @@ mod tests {
             (Outcome::WouldRun, "would run"),
             (Outcome::Skipped, "skipped"),
             (Outcome::Failed, "failed"),
+            (Outcome::Warning, "warning"),
         ] {
             assert_eq!(serde_json::to_value(outcome).unwrap(), text);
             assert_eq!(outcome.to_string(), text);

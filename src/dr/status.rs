@@ -269,6 +269,13 @@ pub async fn status(dr: &Dr, max_lag_seconds: Option<f64>) -> Result<DrStatus> {
             Ok(drift) => c.identities.extend(drift),
             Err(e) => c.notes.push(format!("identities not compared: {}", crate::error::report(&e))),
         }
+        match super::users::coverage(dr).await {
+            Ok((drift, standby_only)) => {
+                c.identities.extend(drift);
+                c.standby_only_users = standby_only;
+            }
+            Err(e) => c.notes.push(format!("KafkaUsers not compared: {}", crate::error::report(&e))),
+        }
         problems.extend(c.problems().into_iter().map(|p| format!("DR coverage: {p}")));
     }
     if let Some((_, target)) = flowing
@@ -421,6 +428,9 @@ fn coverage_table(c: &Coverage) -> String {
             c.target,
             c.orphans.join(", ")
         ));
+    }
+    if !c.standby_only_users.is_empty() {
+        out.push_str(&format!("KafkaUsers only on site {} (not on site {}): {}\n", c.target, c.source, c.standby_only_users.join(", ")));
     }
     if !c.not_protected.is_empty() {
         out.push_str(&format!("not protected by choice (outside mirror.include): {}\n", c.not_protected.join(", ")));

@@ -150,6 +150,13 @@ pub async fn get(cluster: &Cluster, api_version: &str, kind: &str, namespace: Op
     Ok(found.map(|o| serde_json::to_value(o).unwrap_or_default()))
 }
 
+/// Every object of a kind in a namespace, as JSON.
+pub async fn list(cluster: &Cluster, api_version: &str, kind: &str, namespace: &str) -> Result<Vec<Value>> {
+    let api = dynamic_api(cluster, api_version, kind, Some(namespace)).await?;
+    let found = api.list(&Default::default()).await.with_context(|| format!("listing {kind} in {namespace}"))?;
+    Ok(found.items.into_iter().map(|o| serde_json::to_value(o).unwrap_or_default()).collect())
+}
+
 /// Merge-patch an object (field manager amqdr), e.g. to resume a paused rollout.
 pub async fn merge_patch(
     cluster: &Cluster,

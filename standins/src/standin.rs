@@ -13,7 +13,8 @@
 //! (in every namespace), again whenever the Kafka's `spec.kafka.authorization` changes (Strimzi
 //! restarts the User Operator with a new STRIMZI_ACLS_ADMIN_API_SUPPORTED). In namespaces mapped
 //! to a Kafka test bed site the user is applied on the real brokers (SCRAM-SHA-512 credential from
-//! the Secret in `secretKeyRef`, exactly its ACLs), and removed from them when it is deleted.
+//! the Secret in `secretKeyRef`, or generated and kept in Secret `<user>` as Strimzi does, exactly
+//! its ACLs), and removed from them when it is deleted.
 
 #![allow(dead_code)]
 
@@ -415,20 +416,26 @@ async fn apply_user(
     kafka: &Value,
 ) -> Result<(), user_operator::Refusal> {
     let other = |e: anyhow::Error| user_operator::Refusal::other(&format!("{e:#}"));
-    let Some((secret_name, key)) = user_operator::desired_password_ref(data) else {
-        return Err(user_operator::Refusal::other(&format!(
-            "the test bed's User Operator needs spec.authentication.password.valueFrom.secretKeyRef (KafkaUser {ns}/{name})"
-        )));
-    };
     let secrets: Api<Secret> = Api::namespaced(client.clone(), ns);
-    let secret = secrets.get_opt(&secret_name).await.map_err(|e| other(e.into()))?;
-    let secret_data =
-        secret.map(|s| s.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect::<std::collections::BTreeMap<_, _>>());
-    let password = user_operator::desired_password(ns, &secret_name, &key, secret_data.as_ref())?;
-    let spec = user_operator::UserSpec::from_kafka_user(data, password).map_err(other)?;
+    let data_of = |s: Option<Secret>| {
+        s.map(|s| s.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect::<std::collections::BTreeMap<_, _>>())
+    };
+    let password = match user_operator::desired_password_ref(data) {
+        Some((secret_name, key)) => {
+            let secret = data_of(secrets.get_opt(&secret_name).await.map_err(|e| other(e.into()))?);
+            user_operator::desired_password(ns, &secret_name, &key, secret.as_ref())?
+        }
+        // Generated: the one already in the user's Secret, or a new one.
+        None => data_of(secrets.get_opt(name).await.map_err(|e| other(e.into()))?)
+            .and_then(|d| d.get("password").filter(|p| !p.is_empty()).map(|p| String::from_utf8_lossy(p).into_owned()))
+            .unwrap_or_else(user_operator::generate_password),
+    };
+    let spec = user_operator::UserSpec::from_kafka_user(data, password.clone()).map_err(other)?;
     let mut tool = user_operator::UserOperatorTool::for_site(site).map_err(other)?;
     tool.acls_admin_api_supported = user_operator::acls_admin_api_supported(kafka);
     tool.apply(&[spec], false).await.map_err(other)?;
+    let pp = PatchParams::apply("strimzi-user-operator").force();
+    secrets.patch(name, &pp, &Patch::Apply(user_operator::user_secret(data, &password))).await.map_err(|e| other(e.into()))?;
     Ok(())
 }
 

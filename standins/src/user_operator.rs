@@ -121,6 +121,58 @@ pub fn desired_password(
     Ok(String::from_utf8_lossy(bytes).into_owned())
 }
 
+/// STRIMZI_SCRAM_SHA_PASSWORD_LENGTH's default: the length of a password the User Operator generates.
+pub const SCRAM_PASSWORD_LENGTH: usize = 32;
+
+/// A password as the User Operator generates one for a KafkaUser that names none: alphanumerics.
+pub fn generate_password() -> String {
+    use rand::Rng;
+    rand::rng().sample_iter(rand::distr::Alphanumeric).take(SCRAM_PASSWORD_LENGTH).map(char::from).collect()
+}
+
+/// The `sasl.jaas.config` the User Operator writes beside the password.
+pub fn sasl_jaas_config(user: &str, password: &str) -> String {
+    format!("org.apache.kafka.common.security.scram.ScramLoginModule required username=\"{user}\" password=\"{password}\";")
+}
+
+/// The Secret `<user>` the User Operator keeps for a SCRAM-SHA-512 KafkaUser (generated or
+/// desired password alike): `password` and `sasl.jaas.config`, the KafkaUser's labels with the
+/// operator's own, owned by the KafkaUser (not as controller, so deleting the Secret alone works).
+pub fn user_secret(user: &Value, password: &str) -> Value {
+    use base64::Engine;
+    let b64 = |v: &str| base64::engine::general_purpose::STANDARD.encode(v);
+    let name = user.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+    let mut labels = user.pointer("/metadata/labels").cloned().filter(Value::is_object).unwrap_or(json!({}));
+    for (k, v) in [
+        ("strimzi.io/kind", "KafkaUser".to_string()),
+        ("app.kubernetes.io/instance", name.to_string()),
+        ("app.kubernetes.io/managed-by", "strimzi-user-operator".into()),
+        ("app.kubernetes.io/name", "strimzi-user-operator".into()),
+        ("app.kubernetes.io/part-of", format!("strimzi-{name}")),
+    ] {
+        labels[k] = json!(v);
+    }
+    json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": name,
+            "namespace": user.pointer("/metadata/namespace").cloned().unwrap_or(Value::Null),
+            "labels": labels,
+            "ownerReferences": [{
+                "apiVersion": user.get("apiVersion").cloned().unwrap_or(Value::Null),
+                "kind": "KafkaUser",
+                "name": name,
+                "uid": user.pointer("/metadata/uid").cloned().unwrap_or(Value::Null),
+                "controller": false,
+                "blockOwnerDeletion": false,
+            }],
+        },
+        "type": "Opaque",
+        "data": {"password": b64(password), "sasl.jaas.config": b64(&sasl_jaas_config(name, password))},
+    })
+}
+
 /// One user as UserOperator.java applies it: `acls` in Strimzi's format (null: none).
 #[derive(Debug, Clone)]
 pub struct UserSpec {
