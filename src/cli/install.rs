@@ -13,16 +13,8 @@ pub struct InstallArgs {
     #[command(flatten)]
     pub settings: SettingsArgs,
 
-    /// Print the Plan instead of applying it (no cluster is contacted).
-    #[arg(long)]
-    pub dry_run: bool,
-
     #[command(flatten)]
-    pub output: super::output_args::PlanOutput,
-
-    /// Print Secret values in --dry-run output instead of <redacted>.
-    #[arg(long)]
-    pub show_secrets: bool,
+    pub plan: super::output_args::PlanFlags,
 
     /// Skip the MirrorMaker stage.
     #[arg(long)]
@@ -51,9 +43,13 @@ pub fn humantime_duration(text: &str) -> Result<Duration, String> {
 pub fn run(args: InstallArgs) -> Result<ExitCode> {
     let sources = args.settings.sources()?;
     args.users.check()?;
-    let options =
-        PlanOptions { scope: Scope::Install, no_mirror: args.no_mirror, format: args.output.format, show_secrets: args.show_secrets };
-    if args.dry_run {
+    let options = PlanOptions {
+        scope: Scope::Install,
+        no_mirror: args.no_mirror,
+        format: args.plan.output.format,
+        show_secrets: args.plan.show_secrets,
+    };
+    if args.plan.dry_run {
         crate::output::stdout(deploy::render_plan(&sources, &options)?)?;
         return Ok(ExitCode::SUCCESS);
     }

@@ -51,15 +51,8 @@ pub struct DeployArgs {
     #[arg(long, value_name = "HOST:PORT")]
     pub source_bootstrap: Option<String>,
 
-    /// Print the mirror's steps instead of applying them.
-    #[arg(long)]
-    pub dry_run: bool,
-
     #[command(flatten)]
-    pub output: super::output_args::PlanOutput,
-
-    #[arg(long)]
-    pub show_secrets: bool,
+    pub plan: super::output_args::PlanFlags,
 
     #[arg(long, value_parser = super::install::humantime_duration, default_value = "10m")]
     pub timeout: Duration,
@@ -86,9 +79,13 @@ pub fn run(cmd: MirrorCommand) -> Result<ExitCode> {
                 sources.flag("--source-bootstrap", "mirror.sourceBootstrap", b.clone());
             }
             args.users.check()?;
-            let options =
-                PlanOptions { scope: Scope::MirrorOnly, no_mirror: false, format: args.output.format, show_secrets: args.show_secrets };
-            if args.dry_run {
+            let options = PlanOptions {
+                scope: Scope::MirrorOnly,
+                no_mirror: false,
+                format: args.plan.output.format,
+                show_secrets: args.plan.show_secrets,
+            };
+            if args.plan.dry_run {
                 crate::output::stdout(deploy::render_plan(&sources, &options)?)?;
                 return Ok(ExitCode::SUCCESS);
             }

@@ -44,3 +44,18 @@ pub struct PlanOutput {
     #[arg(long = "output", short = 'o', value_enum, default_value_t = PlanFormat::Plan)]
     pub format: PlanFormat,
 }
+
+/// How a command that applies the Plan shows it instead: `--dry-run`, `-o`, `--show-secrets`.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct PlanFlags {
+    /// Print the Plan instead of applying it (no cluster is contacted).
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub output: PlanOutput,
+
+    /// Print Secret values in --dry-run output instead of <redacted>.
+    #[arg(long)]
+    pub show_secrets: bool,
+}

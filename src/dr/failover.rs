@@ -432,10 +432,9 @@ async fn flip_roles(
     mirror_after: Direction,
 ) -> Result<String> {
     let at = now_rfc3339();
-    let new_site = dr.sites.get(to);
-    let (_, rv) = sites::reread(new_site, dr.settings()).await?;
-    let promoted = SiteState {
-        role: Role::Primary,
+    // A new record for each site: the journal, the lag observed and the coverage are the old role's.
+    let record = |role: Role| SiteState {
+        role,
         epoch,
         last_transition: at.clone(),
         transition,
@@ -445,7 +444,9 @@ async fn flip_roles(
         observation: None,
         coverage: None,
     };
-    sites::write_record(new_site, dr.settings(), &promoted, rv.as_deref()).await?;
+    let new_site = dr.sites.get(to);
+    let (_, rv) = sites::reread(new_site, dr.settings()).await?;
+    sites::write_record(new_site, dr.settings(), &record(Role::Primary), rv.as_deref()).await?;
     let old_site = dr.sites.get(to.other());
     if old_site.kube.is_err() {
         return Ok(format!("site {to} primary at epoch {epoch}; site {} unreachable: its record is fenced by the epoch", to.other()));
@@ -454,18 +455,7 @@ async fn flip_roles(
         crate::record::SiteRecord::Present { resource_version, .. } => resource_version,
         _ => None,
     };
-    let demoted = SiteState {
-        role: demoted_role,
-        epoch,
-        last_transition: at,
-        transition,
-        mirror: mirror_after,
-        promotion: Some(promotion.clone()),
-        journal: None,
-        observation: None,
-        coverage: None,
-    };
-    sites::write_record(old_site, dr.settings(), &demoted, rv.as_deref()).await?;
+    sites::write_record(old_site, dr.settings(), &record(demoted_role), rv.as_deref()).await?;
     Ok(format!("site {to} primary, site {} {demoted_role}, epoch {epoch}", to.other()))
 }
 
