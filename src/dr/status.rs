@@ -140,39 +140,98 @@ pub async fn status(dr: &Dr, max_lag_seconds: Option<f64>) -> Result<DrStatus> {
     let roles = dr.sites.roles().await;
     let verdict = roles.verdict();
     let ((sa, ka), (sb, kb)) = tokio::join!(site_status(dr, &dr.sites.a, &roles.a), site_status(dr, &dr.sites.b, &roles.b));
-    let mut problems = Vec::new();
-    for s in [&sa, &sb] {
-        if s.kube == "unreachable" {
-            problems.push(format!("site {}: Kubernetes API unreachable", s.site));
-        }
-        if s.kafka == "unreachable" {
-            problems.push(format!("site {}: Kafka unreachable", s.site));
-        }
-        if s.kafka_ready == Some(false) {
-            problems.push(format!("site {}: Kafka not Ready", s.site));
-        }
-        if s.operator_available == Some(false) {
-            problems.push(format!("site {}: operator not Available", s.site));
-        }
-        if let SiteRecord::Invalid { reason } = &s.record {
-            problems.push(format!("site {}: DR record invalid: {reason}", s.site));
-        }
-    }
-    match &verdict {
-        Verdict::SplitBrain { epoch } => problems.push(format!("split brain: both sites primary at epoch {epoch}")),
-        Verdict::NoPrimary { epoch } => problems.push(format!("no primary at epoch {epoch}")),
-        Verdict::Unknown { reason } => problems.push(format!("roles unknown: {reason}")),
-        Verdict::Primary { stale: Some(s), .. } => problems
-            .push(format!("site {s} still claims primary at an older epoch (fenced by the epoch; `amqdr failback prepare` records it)")),
-        Verdict::Primary { .. } => {}
-    }
+    let mut problems: Vec<String> = [&sa, &sb].into_iter().flat_map(site_problems).collect();
+    problems.extend(verdict_problem(&verdict));
     let direction = [&roles.a, &roles.b]
         .iter()
         .filter_map(|r| r.state())
         .max_by_key(|s| (s.epoch, s.role == Role::Primary))
         .map(|s| s.mirror)
         .unwrap_or(Direction::AToB);
+    let (mirror, mirror_problems) = mirror_status(dr, direction).await;
+    problems.extend(mirror_problems);
 
+    let mut flow = FlowMeasure::default();
+    if let Some((source, target)) = direction.sites() {
+        let (ks, kt) = if source == SiteId::A { (ka, kb) } else { (kb, ka) };
+        match (ks, kt) {
+            (Some(s), Some(t)) => flow = FlowMeasure::of(dr, source, target, s, t, max_lag_seconds, &mut problems).await,
+            _ => problems.push(format!("lag of {direction} not measured: a site's Kafka is unreachable")),
+        }
+    }
+    if let Some(c) = flow.coverage.as_mut() {
+        match coverage::own_identities(dr, &roles).await {
+            Ok(drift) => c.identities.extend(drift),
+            Err(e) => c.notes.push(format!("identities not compared: {}", crate::error::report(&e))),
+        }
+        match super::users::coverage(dr).await {
+            Ok((drift, standby_only)) => {
+                c.identities.extend(drift);
+                c.standby_only_users = standby_only;
+            }
+            Err(e) => c.notes.push(format!("KafkaUsers not compared: {}", crate::error::report(&e))),
+        }
+        problems.extend(c.problems().into_iter().map(|p| format!("DR coverage: {p}")));
+    }
+    if let Some((_, target)) = direction.sites()
+        && flow.lag_measured
+    {
+        record_observation(dr, target, direction, &flow.partitions, flow.coverage.as_ref().map(Coverage::summary)).await;
+    }
+    Ok(DrStatus {
+        healthy: problems.is_empty(),
+        problems,
+        verdict,
+        sites: vec![sa, sb],
+        mirror,
+        topics: lag::per_topic(&flow.partitions),
+        partitions: flow.partitions,
+        rpo_seconds: flow.rpo.map(|(_, s)| s),
+        rpo_records: flow.rpo.map(|(r, _)| r),
+        groups: flow.groups,
+        groups_note: flow.groups_note,
+        coverage: flow.coverage,
+        coverage_note: flow.coverage_note,
+    })
+}
+
+/// What is wrong with one site: unreachable APIs, Kafka or operator not ready, a bad record.
+fn site_problems(s: &SiteStatus) -> Vec<String> {
+    let mut out = Vec::new();
+    if s.kube == "unreachable" {
+        out.push(format!("site {}: Kubernetes API unreachable", s.site));
+    }
+    if s.kafka == "unreachable" {
+        out.push(format!("site {}: Kafka unreachable", s.site));
+    }
+    if s.kafka_ready == Some(false) {
+        out.push(format!("site {}: Kafka not Ready", s.site));
+    }
+    if s.operator_available == Some(false) {
+        out.push(format!("site {}: operator not Available", s.site));
+    }
+    if let SiteRecord::Invalid { reason } = &s.record {
+        out.push(format!("site {}: DR record invalid: {reason}", s.site));
+    }
+    out
+}
+
+/// The roles' verdict as a problem, when it is one.
+fn verdict_problem(verdict: &Verdict) -> Option<String> {
+    match verdict {
+        Verdict::SplitBrain { epoch } => Some(format!("split brain: both sites primary at epoch {epoch}")),
+        Verdict::NoPrimary { epoch } => Some(format!("no primary at epoch {epoch}")),
+        Verdict::Unknown { reason } => Some(format!("roles unknown: {reason}")),
+        Verdict::Primary { stale: Some(s), .. } => {
+            Some(format!("site {s} still claims primary at an older epoch (fenced by the epoch; `amqdr failback prepare` records it)"))
+        }
+        Verdict::Primary { .. } => None,
+    }
+}
+
+/// Both mirrors as their sites report them, and what is wrong: the recorded flow not running, or
+/// a mirror copying against the records.
+async fn mirror_status(dr: &Dr, direction: Direction) -> (MirrorStatus, Vec<String>) {
     let observe = |site: SiteId| async move {
         match dr.sites.get(site).kube.as_ref() {
             Ok(c) => mirror::observe(c, dr.settings(), site).await.ok(),
@@ -180,6 +239,7 @@ pub async fn status(dr: &Dr, max_lag_seconds: Option<f64>) -> Result<DrStatus> {
         }
     };
     let (into_a, into_b) = tokio::join!(observe(SiteId::A), observe(SiteId::B));
+    let mut problems = Vec::new();
     let flowing = direction.sites();
     let state = match flowing {
         Some((_, target)) => match if target == SiteId::A { &into_a } else { &into_b } {
@@ -199,105 +259,85 @@ pub async fn status(dr: &Dr, max_lag_seconds: Option<f64>) -> Result<DrStatus> {
             problems.push(format!("the mirror into site {target} is {} although the records say {direction}", o.state.as_str()));
         }
     }
+    (MirrorStatus { direction, state, into_b, into_a }, problems)
+}
 
-    let mut partitions = Vec::new();
-    let (mut rpo_seconds, mut rpo_records) = (None, None);
-    let mut groups = Vec::new();
-    let mut groups_note = None;
-    let (mut covered, mut coverage_note): (Option<Coverage>, Option<String>) = (None, None);
-    let mut lag_measured = false;
-    if let Some((source, target)) = flowing {
-        let (ks, kt) = if source == SiteId::A { (ka.clone(), kb.clone()) } else { (kb.clone(), ka.clone()) };
-        match (ks, kt) {
-            (Some(s), Some(t)) => {
-                let (f, kind, group) = (dr.filter.clone(), dr.kind, dr.mm1_group());
-                let (s2, t2) = (s.clone(), t.clone());
-                let measured = blocking(move || {
-                    let topics = s2.topics(&f)?;
-                    lag::measure(&s2, &t2, &topics, kind, &group)
-                })
-                .await;
-                match measured {
-                    Ok(p) => {
-                        lag_measured = true;
-                        let (records, seconds) = lag::rpo(&p);
-                        rpo_records = Some(records);
-                        rpo_seconds = Some(seconds);
-                        if let Some(max) = max_lag_seconds
-                            && seconds > max
-                        {
-                            problems.push(format!("lag {seconds:.1}s is above --max-lag-seconds {max}"));
-                        }
-                        partitions = p;
-                    }
-                    Err(e) => problems.push(format!("lag not measured: {}", crate::error::report(&e))),
+/// What is measured of the flow `source -> target` while both Kafkas answer.
+#[derive(Default)]
+struct FlowMeasure {
+    partitions: Vec<PartitionLag>,
+    /// (records, seconds)
+    rpo: Option<(i64, f64)>,
+    lag_measured: bool,
+    groups: Vec<GroupSync>,
+    groups_note: Option<String>,
+    coverage: Option<Coverage>,
+    coverage_note: Option<String>,
+}
+
+impl FlowMeasure {
+    async fn of(
+        dr: &Dr,
+        source: SiteId,
+        target: SiteId,
+        s: Arc<KafkaSite>,
+        t: Arc<KafkaSite>,
+        max_lag_seconds: Option<f64>,
+        problems: &mut Vec<String>,
+    ) -> FlowMeasure {
+        let mut flow = FlowMeasure::default();
+        let (f, kind, group) = (dr.filter.clone(), dr.kind, dr.mm1_group());
+        let (s2, t2) = (s.clone(), t.clone());
+        let measured = blocking(move || {
+            let topics = s2.topics(&f)?;
+            lag::measure(&s2, &t2, &topics, kind, &group)
+        })
+        .await;
+        match measured {
+            Ok(p) => {
+                flow.lag_measured = true;
+                let (records, seconds) = lag::rpo(&p);
+                flow.rpo = Some((records, seconds));
+                if let Some(max) = max_lag_seconds
+                    && seconds > max
+                {
+                    problems.push(format!("lag {seconds:.1}s is above --max-lag-seconds {max}"));
                 }
-                let mut checkpoint_groups = std::collections::BTreeSet::new();
-                match dr.kind {
-                    MirrorKind::KafkaMirrorMaker2 => {
-                        let now = crate::kafka::clients::now_ms();
-                        let (f, t2) = (dr.filter.clone(), t.clone());
-                        match blocking(move || t2.checkpoints(&mirror::checkpoints_topic())).await {
-                            Ok(cps) => {
-                                let mut newest: BTreeMap<String, i64> = BTreeMap::new();
-                                for ((g, _), c) in cps.iter().filter(|((g, _), _)| f.group(g)) {
-                                    let e = newest.entry(g.clone()).or_insert(0);
-                                    *e = (*e).max(c.written_ms);
-                                }
-                                checkpoint_groups.extend(newest.keys().cloned());
-                                groups = newest
-                                    .into_iter()
-                                    .map(|(group, ms)| GroupSync { group, last_sync_seconds: ((now - ms).max(0) as f64) / 1000.0 })
-                                    .collect();
-                            }
-                            Err(e) => groups_note = Some(format!("checkpoints not read: {e:#}")),
-                        }
-                    }
-                    MirrorKind::KafkaMirrorMaker => groups_note = Some("MirrorMaker 1 syncs no consumer group offsets".into()),
-                }
-                let (f, traits) = (dr.filter.clone(), mirror_traits(dr));
-                match blocking(move || coverage::measure(source, target, &s, &t, &f, traits, &checkpoint_groups)).await {
-                    Ok(c) => covered = Some(c),
-                    Err(e) => coverage_note = Some(format!("coverage not measured: {}", crate::error::report(&e))),
-                }
+                flow.partitions = p;
             }
-            _ => problems.push(format!("lag of {direction} not measured: a site's Kafka is unreachable")),
+            Err(e) => problems.push(format!("lag not measured: {}", crate::error::report(&e))),
         }
-    }
-    if let Some(c) = covered.as_mut() {
-        match coverage::own_identities(dr, &roles).await {
-            Ok(drift) => c.identities.extend(drift),
-            Err(e) => c.notes.push(format!("identities not compared: {}", crate::error::report(&e))),
+        let mut checkpoint_groups = std::collections::BTreeSet::new();
+        match dr.kind {
+            MirrorKind::KafkaMirrorMaker2 => match group_syncs(dr, t.clone()).await {
+                Ok(g) => {
+                    checkpoint_groups.extend(g.iter().map(|g| g.group.clone()));
+                    flow.groups = g;
+                }
+                Err(e) => flow.groups_note = Some(format!("checkpoints not read: {e:#}")),
+            },
+            MirrorKind::KafkaMirrorMaker => flow.groups_note = Some("MirrorMaker 1 syncs no consumer group offsets".into()),
         }
-        match super::users::coverage(dr).await {
-            Ok((drift, standby_only)) => {
-                c.identities.extend(drift);
-                c.standby_only_users = standby_only;
-            }
-            Err(e) => c.notes.push(format!("KafkaUsers not compared: {}", crate::error::report(&e))),
+        let (f, traits) = (dr.filter.clone(), mirror_traits(dr));
+        match blocking(move || coverage::measure(source, target, &s, &t, &f, traits, &checkpoint_groups)).await {
+            Ok(c) => flow.coverage = Some(c),
+            Err(e) => flow.coverage_note = Some(format!("coverage not measured: {}", crate::error::report(&e))),
         }
-        problems.extend(c.problems().into_iter().map(|p| format!("DR coverage: {p}")));
+        flow
     }
-    if let Some((_, target)) = flowing
-        && lag_measured
-    {
-        record_observation(dr, target, direction, &partitions, covered.as_ref().map(Coverage::summary)).await;
+}
+
+/// The groups MirrorMaker 2 checkpoints on `target`, with the age of each one's newest checkpoint.
+async fn group_syncs(dr: &Dr, target: Arc<KafkaSite>) -> Result<Vec<GroupSync>> {
+    let now = crate::kafka::clients::now_ms();
+    let f = dr.filter.clone();
+    let checkpoints = blocking(move || target.checkpoints(&mirror::checkpoints_topic())).await?;
+    let mut newest: BTreeMap<String, i64> = BTreeMap::new();
+    for ((g, _), c) in checkpoints.iter().filter(|((g, _), _)| f.group(g)) {
+        let e = newest.entry(g.clone()).or_insert(0);
+        *e = (*e).max(c.written_ms);
     }
-    Ok(DrStatus {
-        healthy: problems.is_empty(),
-        problems,
-        verdict,
-        sites: vec![sa, sb],
-        mirror: MirrorStatus { direction, state, into_b, into_a },
-        topics: lag::per_topic(&partitions),
-        partitions,
-        rpo_seconds,
-        rpo_records,
-        groups,
-        groups_note,
-        coverage: covered,
-        coverage_note,
-    })
+    Ok(newest.into_iter().map(|(group, ms)| GroupSync { group, last_sync_seconds: ((now - ms).max(0) as f64) / 1000.0 }).collect())
 }
 
 fn mirror_traits(dr: &Dr) -> MirrorTraits {
@@ -439,4 +479,19 @@ fn coverage_table(c: &Coverage) -> String {
         out.push_str(&format!("coverage: {n}\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_single_current_primary_is_no_problem() {
+        assert_eq!(verdict_problem(&Verdict::Primary { site: SiteId::B, epoch: 3, stale: None }), None);
+        let stale = verdict_problem(&Verdict::Primary { site: SiteId::B, epoch: 3, stale: Some(SiteId::A) }).unwrap();
+        assert!(stale.contains("site a still claims primary"), "{stale}");
+        assert!(verdict_problem(&Verdict::SplitBrain { epoch: 2 }).unwrap().contains("split brain"));
+        assert!(verdict_problem(&Verdict::NoPrimary { epoch: 2 }).unwrap().contains("no primary"));
+        assert!(verdict_problem(&Verdict::Unknown { reason: "x".into() }).unwrap().contains("roles unknown: x"));
+    }
 }
