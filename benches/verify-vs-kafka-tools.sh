@@ -8,6 +8,8 @@
 #   benches/verify-vs-kafka-tools.sh [legacy|current]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A benchmark never ends without saying why: name the step that failed.
+trap 'echo "verify-vs-kafka-tools: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 profile=${1:-current}
 cargo build --release --quiet --bin amqdr
 amqdr=target/release/amqdr
@@ -54,8 +56,19 @@ for spec in 10240:100 102400:10 1048000:1; do
 done
 
 n=1000
-java_out=$(java_tool org.apache.kafka.tools.EndToEndLatency "$AMQDR_SITE_A_BOOTSTRAP" my-topic "$n" all 4096 "$AMQDR_CLIENT_CONFIG" 2>/dev/null)
+# Kafka 3.9's EndToEndLatency takes positional arguments; 4.x's takes named options.
+if [ "$profile" = legacy ]; then
+  e2e=("$AMQDR_SITE_A_BOOTSTRAP" my-topic "$n" all 4096 "$AMQDR_CLIENT_CONFIG")
+else
+  e2e=(--bootstrap-server "$AMQDR_SITE_A_BOOTSTRAP" --topic my-topic --num-records "$n" --producer-acks all
+       --record-size 4096 --command-config "$AMQDR_CLIENT_CONFIG")
+fi
+e2e_err=$(mktemp)
+java_out=$(java_tool org.apache.kafka.tools.EndToEndLatency "${e2e[@]}" 2>"$e2e_err") ||
+  { echo "EndToEndLatency failed:" >&2; tail -20 "$e2e_err" >&2; exit 1; }
 java_p50=$(echo "$java_out" | sed -n 's/^Percentiles: 50th = \([0-9.]*\).*/\1/p')
+[ -n "$java_p50" ] || { echo "EndToEndLatency printed no percentiles:" >&2; echo "$java_out" | tail -5 >&2; exit 1; }
+rm -f "$e2e_err"
 amqdr_p50=$("$amqdr" verify latency -o json --iterations "$n" --record-size 4096 --acks all --timeout 60s |
   python3 -c "import json,sys; print(json.load(sys.stdin)['checks'][0]['details']['latency_ms']['p50_ms'])")
 printf 'latency 4096 B x %d (acks=all): EndToEndLatency p50 %s ms, amqdr p50 %.2f ms: latency %s\n' "$n" "$java_p50" "$amqdr_p50" "$(ratio "$amqdr_p50" "$java_p50")"
