@@ -69,7 +69,10 @@ healthy() {
 lock_profile
 export AMQDR_TESTBED_KAFKA_LOCKED=$instance
 
-if [ "$fresh" = 0 ] && healthy; then
+# What this instance was set up with: a running instance set up by an older version of this
+# script (other settings, other grants) is set up again rather than reused.
+setup_id=$( { cat "$0"; echo "${AMQDR_TESTBED_SYNC_SECONDS:-2}"; } | sha256sum | cut -c1-16)
+if [ "$fresh" = 0 ] && [ "$(cat "$dir/setup-id" 2>/dev/null)" = "$setup_id" ] && healthy; then
   exports
   exit 0
 fi
@@ -97,10 +100,11 @@ read_ports
 
 # What amqdr applies to a one-broker site, sized by amqdr's own logic (replication factors,
 # min ISR); a short sync interval so tests are fast. The same settings drive the mirror. The
-# tests' own topics and groups (dr-*, app-*) are granted to the identities like the defaults.
+# tests' own topics and groups (dr-*, app-*) are granted to the identities like the defaults, and
+# Kafka's EndToEndLatency tool's (test-group-<time>) for benches/verify-vs-kafka-tools.sh.
 amqdr_settings=(--profile "$profile" --brokers 1 --set topic.replicas=1 --set topic.minInsyncReplicas=1
   --set mirror.syncIntervalSeconds="${AMQDR_TESTBED_SYNC_SECONDS:-2}"
-  --set 'user.groups=[amqdr-*,console-consumer-*,dr-*,app-*]' --set 'user.topics=[dr-*]')
+  --set 'user.groups=[amqdr-*,console-consumer-*,dr-*,app-*,test-group-*]' --set 'user.topics=[dr-*]')
 if [ "$profile" = legacy ]; then amqdr_settings+=(--set kafka.zookeeper=1); else amqdr_settings+=(--set kafka.controllers=1); fi
 "$amqdr" render --print-config "${amqdr_settings[@]}" > "$dir/amqdr-settings.yaml"
 (umask 077; "$amqdr" render -o json --show-secrets "${amqdr_settings[@]}" --set mirror.sourceBootstrap="$(site_sasl a)" \
