@@ -22,7 +22,7 @@ use super::coverage::{IdentityDrift, normalised_acls};
 use super::runbook::{Runbook, Step, confirm};
 use super::{Dr, refuse};
 use crate::kube::apply::{self, patch_params};
-use crate::kube::client::Cluster;
+use crate::kube::cluster_state::read_secret_value;
 use crate::kube::object::{MANAGED_BY, MANAGED_BY_LABEL, Manifest};
 use crate::settings::SiteId;
 use anyhow::{Context, Result};
@@ -418,10 +418,6 @@ fn digest(value: &str) -> String {
     Sha256::digest(value.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn secret_value(cluster: &Cluster, ns: &str, name: &str, key: &str) -> Result<Option<String>> {
-    crate::kube::cluster_state::read_secret_value(cluster, ns, name, key).await
-}
-
 /// Read one site's KafkaUsers with their passwords' digests.
 async fn read_users(dr: &Dr, site: SiteId) -> Result<Vec<Live>> {
     let cluster = dr.cluster(site)?;
@@ -434,13 +430,13 @@ async fn read_users(dr: &Dr, site: SiteId) -> Result<Vec<Live>> {
             .with_context(|| format!("labels of KafkaUser {ns}/{name}"))?;
         let spec = u.get("spec").cloned().unwrap_or(json!({}));
         let desired_password = match password_ref(&spec) {
-            Some((secret, key)) => secret_value(cluster, ns, &secret, &key).await?.filter(|v| !v.is_empty()).map(|v| digest(&v)),
+            Some((secret, key)) => read_secret_value(cluster, ns, &secret, &key).await?.filter(|v| !v.is_empty()).map(|v| digest(&v)),
             None => None,
         };
         let generated = u.pointer("/status/secret").and_then(Value::as_str).unwrap_or(&name).to_string();
         let generated_password = match password_ref(&spec) {
             Some(_) => None,
-            None => secret_value(cluster, ns, &generated, "password").await?.filter(|v| !v.is_empty()).map(|v| digest(&v)),
+            None => read_secret_value(cluster, ns, &generated, "password").await?.filter(|v| !v.is_empty()).map(|v| digest(&v)),
         };
         out.push(Live { name, labels, spec, desired_password, generated_password });
     }
@@ -524,7 +520,7 @@ async fn apply_user(dr: &Dr, flow: &Flow, source: &Live, plan: &UserPlan) -> Res
         match action {
             UserAction::KeepGeneratedPassword { secret, .. } => {
                 let generated = source.name.clone();
-                let value = secret_value(sc, &flow.source_namespace, &generated, "password")
+                let value = read_secret_value(sc, &flow.source_namespace, &generated, "password")
                     .await?
                     .with_context(|| format!("Secret {generated} on site {} has no password any more", flow.source))?;
                 let m = secret_manifest(&flow.source_namespace, secret, "password", &value, &[(PASSWORD_OF_LABEL, &source.name)]);
@@ -539,7 +535,7 @@ async fn apply_user(dr: &Dr, flow: &Flow, source: &Live, plan: &UserPlan) -> Res
                 apply::apply(sc, &pointer, &pp).await?;
             }
             UserAction::CopyPassword { .. } => {
-                let value = secret_value(sc, &flow.source_namespace, &secret, &key)
+                let value = read_secret_value(sc, &flow.source_namespace, &secret, &key)
                     .await?
                     .with_context(|| format!("Secret {secret} (key {key}) is not on site {} any more", flow.source))?;
                 let from = flow.source.as_str();
